@@ -1,0 +1,58 @@
+#pragma once
+// Philox4x32-10 (Salmon et al., SC'11): counter-based, so element i of a
+// random tensor depends only on (seed, counter + i/4), on any device and
+// thread count. That is what makes training reproducible bit for bit.
+#include <cmath>
+#include <cstdint>
+
+#include "lamina/kernels/macros.h"
+
+namespace lamina::kernels {
+
+struct Philox4 {
+  uint32_t v[4];
+};
+
+LAMINA_HD uint32_t mulhilo(uint32_t a, uint32_t b, uint32_t* hi) {
+  uint64_t p = static_cast<uint64_t>(a) * b;
+  *hi = static_cast<uint32_t>(p >> 32);
+  return static_cast<uint32_t>(p);
+}
+
+LAMINA_HD Philox4 philox4x32(uint64_t counter, uint64_t seed) {
+  uint32_t c0 = static_cast<uint32_t>(counter), c1 = static_cast<uint32_t>(counter >> 32);
+  uint32_t c2 = 0, c3 = 0;
+  uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
+  for (int i = 0; i < 10; ++i) {
+    uint32_t hi0, hi1;
+    uint32_t lo0 = mulhilo(0xD2511F53u, c0, &hi0);
+    uint32_t lo1 = mulhilo(0xCD9E8D57u, c2, &hi1);
+    uint32_t n0 = hi1 ^ c1 ^ k0, n2 = hi0 ^ c3 ^ k1;
+    c0 = n0; c1 = lo1; c2 = n2; c3 = lo0;
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+  return Philox4{{c0, c1, c2, c3}};
+}
+
+// 24 random bits to a float in [0, 1).
+LAMINA_HD float u32_to_unit(uint32_t x) { return static_cast<float>(x >> 8) * (1.0f / 16777216.0f); }
+
+// Element i of a uniform stream: one Philox block serves four elements.
+LAMINA_HD float philox_uniform(uint64_t seed, uint64_t counter, uint64_t i) {
+  Philox4 r = philox4x32(counter + i / 4, seed);
+  return u32_to_unit(r.v[i % 4]);
+}
+
+// Element i of a standard normal stream: Box-Muller on a pair of the block.
+LAMINA_HD float philox_normal(uint64_t seed, uint64_t counter, uint64_t i) {
+  Philox4 r = philox4x32(counter + i / 4, seed);
+  int pair = static_cast<int>((i % 4) / 2) * 2;
+  float u1 = (static_cast<float>(r.v[pair] >> 8) + 1.0f) * (1.0f / 16777216.0f);  // (0, 1]
+  float u2 = u32_to_unit(r.v[pair + 1]);
+  float rad = std::sqrt(-2.0f * std::log(u1));
+  float ang = 6.283185307179586f * u2;
+  return (i % 2) ? rad * std::sin(ang) : rad * std::cos(ang);
+}
+
+}  // namespace lamina::kernels
