@@ -212,20 +212,22 @@ void init_ops(nb::module_& m) {
   }, nb::arg("shape"), nb::arg("fill_value"), nb::arg("dtype") = nb::none(), nb::arg("device") = "cpu");
   m.def("arange", [](double start, double stop, double step, nb::handle dtype, std::string device) {
     return arange(start, stop, step, default_dtype(dtype, Dtype::Float32), device_from_name(device));
-  });
+  }, nb::arg("start"), nb::arg("stop"), nb::arg("step"), nb::arg("dtype").none(), nb::arg("device"));
   m.def("eye", [](int64_t n, int64_t mm, int64_t k, nb::handle dtype, std::string device) {
     return eye(n, mm, k, default_dtype(dtype, Dtype::Float32), device_from_name(device));
-  });
+  }, nb::arg("n"), nb::arg("m"), nb::arg("k"), nb::arg("dtype").none(), nb::arg("device"));
   m.def("random_uniform", [](nb::handle shape, double lo, double hi, nb::handle dtype, uint64_t seed,
                              uint64_t counter, std::string device) {
     return random_uniform(parse_shape(shape), lo, hi, default_dtype(dtype, Dtype::Float32), seed,
                           counter, device_from_name(device));
-  });
+  }, nb::arg("shape"), nb::arg("minval"), nb::arg("maxval"), nb::arg("dtype").none(), nb::arg("seed"),
+     nb::arg("counter"), nb::arg("device"));
   m.def("random_normal", [](nb::handle shape, double mean, double sd, nb::handle dtype, uint64_t seed,
                             uint64_t counter, std::string device) {
     return random_normal(parse_shape(shape), mean, sd, default_dtype(dtype, Dtype::Float32), seed,
                          counter, device_from_name(device));
-  });
+  }, nb::arg("shape"), nb::arg("mean"), nb::arg("stddev"), nb::arg("dtype").none(), nb::arg("seed"),
+     nb::arg("counter"), nb::arg("device"));
   m.def("to_device", [](const Tensor& t, std::string device) { return to_device(t, device_from_name(device)); });
 }
 
