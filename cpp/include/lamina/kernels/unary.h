@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "lamina/backend.h"
 #include "lamina/kernels/macros.h"
@@ -12,8 +13,8 @@ namespace lamina::kernels {
 
 // exp for float32 within 2 ulp: x = n*ln2 + r, a degree-6 polynomial for e^r,
 // and 2^n built in the exponent bits. Plain arithmetic, so gcc vectorises it.
-LAMINA_HD float exp_f32(float x) {
-  x = x < 88.7228f ? x : 88.7228f;
+LAMINA_HD float exp_f32(float x_in) {
+  float x = x_in < 88.7228f ? x_in : 88.7228f;
   x = x > -103.9720f ? x : -103.9720f;
   float n = std::floor(x * 1.44269504088896341f + 0.5f);
   float r = x - n * 0.693145751953125f;
@@ -33,7 +34,15 @@ LAMINA_HD float exp_f32(float x) {
   float s1, s2;
   std::memcpy(&s1, &b1, 4);
   std::memcpy(&s2, &b2, 4);
-  return p * s1 * s2;
+  float y = p * s1 * s2;
+  // Beyond the clamps the result is inf / 0, and NaN stays NaN (as std::exp);
+  // selects rather than branches, so the loop still vectorises.
+  const int32_t inf_bits = 0x7f800000;
+  float inf;
+  std::memcpy(&inf, &inf_bits, 4);
+  y = x_in > 88.72284f ? inf : y;
+  y = x_in < -103.9720f ? 0.0f : y;
+  return x_in != x_in ? x_in : y;
 }
 
 template <class T>
@@ -55,6 +64,9 @@ LAMINA_HD auto unary_fn(T x) {
   else if constexpr (Op == UnaryOp::Sign)
     return static_cast<T>(x != x ? x : static_cast<T>((T(0) < x) - (x < T(0))));
   else if constexpr (Op == UnaryOp::Tanh) {
+    // float64 has no vectorised exp here anyway: std::tanh keeps full relative
+    // precision near 0, where 1 - 2/(e^{2x}+1) cancels.
+    if constexpr (std::is_same_v<T, double>) return std::tanh(x);
     // tanh(x) = 1 - 2/(e^{2x}+1): stable at both ends, vectorises via exp_any.
     T e = exp_any(T(2) * x);
     T t = T(1) - T(2) / (e + T(1));
