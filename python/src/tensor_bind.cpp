@@ -90,8 +90,10 @@ void init_tensor(nb::module_& m) {
              int dev = t.device() == Device::CUDA ? nb::device::cuda::value : nb::device::cpu::value;
              nb::ndarray<> arr(t.data_ptr(), shape.size(), shape.data(), owner, t.strides().data(), dt,
                                dev);
-             nb::object o = nb::cast(arr, nb::rv_policy::reference);
-             return o.attr("__dlpack__")(**kw);
+             // An ndarray without a framework casts to a DLPack capsule itself:
+             // that capsule is what __dlpack__ must return.
+             (void)kw;
+             return nb::cast(arr, nb::rv_policy::reference);
            })
       .def("__dlpack_device__",
            [](const Tensor& t) {
@@ -132,11 +134,11 @@ void init_tensor(nb::module_& m) {
       .def("__eq__", [](nb::handle a, nb::handle b) -> nb::object {
         if (b.is_none()) return nb::bool_(false);
         return nb::cast(bin<BinaryOp::Eq>(a, b));
-      })
+      }, nb::arg("other").none())
       .def("__ne__", [](nb::handle a, nb::handle b) -> nb::object {
         if (b.is_none()) return nb::bool_(true);
         return nb::cast(bin<BinaryOp::Ne>(a, b));
-      })
+      }, nb::arg("other").none())
       .def("__lt__", &bin<BinaryOp::Lt>)
       .def("__le__", &bin<BinaryOp::Le>)
       .def("__gt__", &bin<BinaryOp::Gt>)
