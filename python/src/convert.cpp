@@ -94,10 +94,12 @@ Tensor to_tensor(nb::handle obj, std::optional<Dtype> dtype, bool copy) {
     t = scalar(obj.ptr() == Py_True, Dtype::Bool);
   } else if (PyLong_Check(obj.ptr())) {
     t = scalar(static_cast<double>(nb::cast<int64_t>(obj)), Dtype::Int32);
-  } else if (PyFloat_Check(obj.ptr())) {
+  } else if (PyFloat_CheckExact(obj.ptr())) {
     t = scalar(nb::cast<double>(obj), Dtype::Float32);
   } else {
-    bool is_ndarray = nb::isinstance(obj, numpy().attr("ndarray"));
+    // NumPy scalars (np.float64 subclasses float) keep their dtype, as arrays do.
+    bool is_ndarray = nb::isinstance(obj, numpy().attr("ndarray")) ||
+                      nb::isinstance(obj, numpy().attr("generic"));
     nb::object arr = as_supported_numpy(obj);
     if (!is_ndarray) {
       // Python lists: floats default to float32 and ints to int32, as keras.ops.
