@@ -42,6 +42,14 @@ def test_tensor_from_numpy_keeps_dtype(rng, dtype):
     assert_matches(t, a)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_tensor_from_numpy_scalar_keeps_dtype(dtype):
+    v = np.array(1.25).astype(dtype)[()]
+    assert isinstance(v, np.generic)
+    t = lamina.tensor(v)
+    assert_matches(t, np.asarray(v))
+
+
 @pytest.mark.parametrize("src", ["int8", "uint8", "int16", "uint16"])
 def test_narrow_ints_widen_to_int32(src):
     a = np.array([0, 1, 100], dtype=src)
