@@ -59,7 +59,12 @@ Tensor reduce(ReduceOp op, const Tensor& x_in, const Axes& axes_in, bool keepdim
   // NumPy sums and multiplies bools and int32 in int64.
   if ((op == ReduceOp::Sum || op == ReduceOp::Prod) && !is_floating(x.dtype()))
     x = cast(x, Dtype::Int64);
-  if (x.dtype() == Dtype::Bool) x = cast(x, Dtype::Int32);
+  if (x.dtype() == Dtype::Bool) {
+    // max/min of bools are bools (any/all), as NumPy; computed in int32.
+    if (op == ReduceOp::Max || op == ReduceOp::Min)
+      return cast(reduce(op, cast(x, Dtype::Int32), axes_in, keepdims), Dtype::Bool);
+    x = cast(x, Dtype::Int32);
+  }
   for (int a : axes) {
     if (x.shape()[a] == 0 && op != ReduceOp::Sum && op != ReduceOp::Prod) {
       throw ValueError(op_err(name, "zero-size axis " + std::to_string(a) + " in shape " +
