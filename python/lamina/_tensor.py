@@ -92,7 +92,8 @@ def _expand_key(t, key):
             out.extend([slice(None)] * (t.ndim - n_real))
         else:
             out.append(k)
-    if Ellipsis not in key:
+    # `k is Ellipsis`, never `in`: `in` compares index arrays elementwise.
+    if not any(k is Ellipsis for k in key):
         out.extend([slice(None)] * (t.ndim - n_real))
     return out
 
@@ -128,6 +129,14 @@ def _getitem(self, key):
             length = len(range(s0, s1, st))
             final_shape.append(length)
         elif isinstance(k, (Tensor, np.ndarray, list)):
+            kd = k.numpy() if isinstance(k, Tensor) else np.asarray(k)
+            if kd.dtype == np.bool_:
+                # A 1-D mask on one axis selects the positions where it is True.
+                if kd.shape != (n,):
+                    raise IndexError(
+                        f"boolean index of shape {kd.shape} does not match axis {axis} of size {n}"
+                    )
+                k = np.flatnonzero(kd)
             if adv is not None:
                 raise IndexError("only one integer-array index is supported per indexing call")
             adv = (axis, k, len(final_shape))
@@ -157,14 +166,35 @@ def _getitem(self, key):
     return _core.reshape(out, tuple(final))
 
 
+def _is_advanced(key):
+    keys = key if isinstance(key, tuple) else (key,)
+    return any(isinstance(k, (Tensor, np.ndarray, list)) for k in keys)
+
+
 def _setitem(self, key, value):
+    """`t[key] = value` in place, with NumPy's semantics (broadcast, cast).
+
+    Integer-array and boolean-mask keys write through a NumPy view of the
+    tensor's memory (CPU tensors only); basic keys assign into a view.
+    """
     if self.requires_grad and self.is_leaf and _core.is_grad_enabled():
         raise RuntimeError(
             "in-place assignment to a leaf tensor that requires grad; wrap it in lamina.no_grad()"
         )
+    if _is_advanced(key):
+        if self.device != "cpu":
+            raise IndexError(
+                "assignment through an integer-array or boolean index is only supported on CPU "
+                "tensors; use index_add or where"
+            )
+        keys = key if isinstance(key, tuple) else (key,)
+        np_key = tuple(np.asarray(k.numpy()) if isinstance(k, Tensor) else k for k in keys)
+        _expand_key(self, np_key)  # lamina's own checks (rank, ellipsis) first
+        val = value.numpy() if isinstance(value, Tensor) else value
+        arr = self.numpy()  # shares the tensor's memory
+        arr[np_key if isinstance(key, tuple) else np_key[0]] = val
+        return
     view = _getitem(self, key)
-    if view.is_leaf is False and view.grad_fn == "take":
-        raise IndexError("assignment through an integer-array index is not supported; use index_add")
     _core.assign(view, value)
 
 
