@@ -17,6 +17,7 @@ from lamina._core import (  # noqa: F401  (re-exported)
     add,
     argmax,
     argmin,
+    assign,
     broadcast_to,
     cast,
     ceil,

@@ -13,13 +13,18 @@ using Strides = std::vector<int64_t>;  // in elements, not bytes
 
 struct Node;
 
-// A block of memory on one device. `keepalive` owns it: our allocator's
-// deleter, or a reference to a NumPy/DLPack producer whose memory we share.
+// A block of memory on one device: either ours (`owned`, freed by the
+// destructor) or shared with a NumPy/DLPack producer that `keepalive` holds.
 struct Storage {
   void* data = nullptr;
   size_t nbytes = 0;
   Device device = Device::CPU;
+  bool owned = false;
   std::shared_ptr<void> keepalive;
+  Storage() = default;
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+  ~Storage();
 };
 
 std::shared_ptr<Storage> allocate_storage(size_t nbytes, Device device);

@@ -16,7 +16,9 @@ namespace lamina::kernels {
 LAMINA_HD float exp_f32(float x_in) {
   float x = x_in < 88.7228f ? x_in : 88.7228f;
   x = x > -103.9720f ? x : -103.9720f;
-  float n = std::floor(x * 1.44269504088896341f + 0.5f);
+  // Round to nearest by the 1.5*2^23 trick: plain adds, so it vectorises
+  // where floor() would not.
+  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   float r = x - n * 0.693145751953125f;
   r = r - n * 1.428606765330187045e-06f;
   float p = 1.9875691500E-4f;
@@ -76,6 +78,10 @@ LAMINA_HD auto unary_fn(T x) {
   else if constexpr (Op == UnaryOp::Erf) return std::erf(x);
   else if constexpr (Op == UnaryOp::Sin) return std::sin(x);
   else if constexpr (Op == UnaryOp::Cos) return std::cos(x);
+  // Integers are already whole: return them as they are (std::floor(int) is a
+  // double, which is neither the output dtype nor callable in device code).
+  else if constexpr (std::is_integral_v<T> &&
+                     (Op == UnaryOp::Floor || Op == UnaryOp::Ceil || Op == UnaryOp::Round)) return x;
   else if constexpr (Op == UnaryOp::Floor) return std::floor(x);
   else if constexpr (Op == UnaryOp::Ceil) return std::ceil(x);
   else if constexpr (Op == UnaryOp::Round) return std::nearbyint(x);  // half to even, as NumPy

@@ -1,0 +1,136 @@
+"""Core kernels of lamina side by side with NumPy and (when installed) PyTorch.
+
+Prints one table: sgemm GFLOP/s at 256^3 and 1024^3 (also as a fraction of
+the CPU's fp32 peak), elementwise add/mul/exp in GB/s on 1e6 and 1e7 floats,
+a full sum reduction, and the per-call overhead of a tiny `a + b`.
+
+Every row is the median of at least 3 repeats of at least `--seconds` each,
+after a warm-up, all in this one process with the same thread count.
+Run: python bench/core_bench.py [--threads 2] [--seconds 1] [--json out.json]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import time
+
+import numpy as np
+
+import lamina
+
+try:  # optional comparison only; never a dependency of lamina
+    import torch
+except ImportError:
+    torch = None
+
+
+def peak_gflops(threads):
+    """fp32 FMA peak: cores x 2 FMA units x 16 lanes (AVX-512) x 2 flops x GHz."""
+    ghz = None
+    try:
+        with open("/proc/cpuinfo") as f:
+            mhz = [float(line.split(":")[1]) for line in f if line.startswith("cpu MHz")]
+        ghz = max(mhz) / 1000 if mhz else None
+    except OSError:
+        pass
+    ghz = ghz or 3.0
+    flags = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
+    lanes = 16 if "avx512f" in flags else 8
+    return threads * 2 * lanes * 2 * ghz
+
+
+def timeit(fn, seconds, repeats=3):
+    fn()  # warm-up
+    rates = []
+    for _ in range(repeats):
+        n, t0 = 0, time.perf_counter()
+        while True:
+            fn()
+            n += 1
+            dt = time.perf_counter() - t0
+            if dt >= seconds:
+                break
+        rates.append(dt / n)
+    return statistics.median(rates)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seconds", type=float, default=1.0)
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    lamina.set_num_threads(args.threads)
+    if torch is not None:
+        torch.set_num_threads(args.threads)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.threads)
+    except ImportError:
+        pass
+    peak = peak_gflops(args.threads)
+    rows = []
+
+    def row(name, unit, work, lam, ref_np, ref_torch):
+        res = {"name": name, "unit": unit}
+        for key, fn in (("lamina", lam), ("numpy", ref_np), ("torch", ref_torch)):
+            res[key] = work / timeit(fn, args.seconds) if fn else None
+        rows.append(res)
+        return res
+
+    rng = np.random.default_rng(0)
+    for n in (256, 1024):
+        a = rng.standard_normal((n, n), dtype=np.float32)
+        b = rng.standard_normal((n, n), dtype=np.float32)
+        la, lb = lamina.tensor(a), lamina.tensor(b)
+        ta, tb = (torch.from_numpy(a), torch.from_numpy(b)) if torch else (None, None)
+        r = row(f"sgemm {n}^3", "GFLOP/s", 2 * n**3 / 1e9, lambda: la @ lb, lambda: a @ b,
+                (lambda: ta @ tb) if torch else None)
+        r["peak_fraction"] = r["lamina"] / peak
+
+    for n in (10**6, 10**7):
+        x = rng.standard_normal(n, dtype=np.float32)
+        y = rng.standard_normal(n, dtype=np.float32)
+        lx, ly = lamina.tensor(x), lamina.tensor(y)
+        tx, ty = (torch.from_numpy(x), torch.from_numpy(y)) if torch else (None, None)
+        gb3 = 3 * 4 * n / 1e9  # two reads, one write
+        gb2 = 2 * 4 * n / 1e9
+        tag = f"1e{len(str(n)) - 1}"
+        row(f"add {tag}", "GB/s", gb3, lambda: lx + ly, lambda: x + y,
+            (lambda: tx + ty) if torch else None)
+        row(f"mul {tag}", "GB/s", gb3, lambda: lx * ly, lambda: x * y,
+            (lambda: tx * ty) if torch else None)
+        row(f"exp {tag}", "GB/s", gb2, lambda: lamina.ops.exp(lx), lambda: np.exp(x),
+            (lambda: torch.exp(tx)) if torch else None)
+        row(f"sum {tag}", "GB/s", 4 * n / 1e9, lambda: lamina.ops.sum(lx), lambda: x.sum(),
+            (lambda: tx.sum()) if torch else None)
+
+    sa, sb = lamina.tensor(np.ones(4, np.float32)), lamina.tensor(np.ones(4, np.float32))
+    na, nb = np.ones(4, np.float32), np.ones(4, np.float32)
+    qa, qb = (torch.ones(4), torch.ones(4)) if torch else (None, None)
+    r = row("tiny a+b (calls/s)", "Mcalls/s", 1e-6, lambda: sa + sb, lambda: na + nb,
+            (lambda: qa + qb) if torch else None)
+
+    print(f"lamina {lamina.__version__}  threads={args.threads}  "
+          f"fp32 peak estimate {peak:.0f} GFLOP/s  BLAS: {lamina.build_info()['blas'][:60]}")
+    hdr = f"{'kernel':<22}{'unit':>10}{'lamina':>10}{'numpy':>10}{'torch':>10}{'vs numpy':>10}{'vs torch':>10}"
+    print(hdr)
+    print("-" * len(hdr))
+    for r in rows:
+        fmt = lambda v: f"{v:10.2f}" if v is not None else f"{'-':>10}"
+        rn = r["lamina"] / r["numpy"] if r["numpy"] else None
+        rt = r["lamina"] / r["torch"] if r["torch"] else None
+        line = f"{r['name']:<22}{r['unit']:>10}{fmt(r['lamina'])}{fmt(r['numpy'])}{fmt(r['torch'])}"
+        line += (f"{rn:9.2f}x" if rn else f"{'-':>10}") + (f"{rt:9.2f}x" if rt else f"{'-':>10}")
+        if "peak_fraction" in r:
+            line += f"  ({100 * r['peak_fraction']:.0f}% of peak)"
+        print(line)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"threads": args.threads, "peak_gflops": peak, "rows": rows}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
