@@ -74,7 +74,11 @@ LAMINA_HD auto unary_fn(T x) {
     T t = T(1) - T(2) / (e + T(1));
     return x != x ? x : t;
   } else if constexpr (Op == UnaryOp::Sigmoid) return T(1) / (T(1) + exp_any(-x));
-  else if constexpr (Op == UnaryOp::Relu) return static_cast<T>(x > T(0) ? x : T(0) * x);
+  else if constexpr (Op == UnaryOp::Relu) {
+    // NaN propagates; -inf gives 0 (0 * x would make it NaN).
+    if constexpr (std::is_floating_point_v<T>) return x > T(0) ? x : (x != x ? x : T(0));
+    else return static_cast<T>(x > T(0) ? x : T(0));
+  }
   else if constexpr (Op == UnaryOp::Erf) return std::erf(x);
   else if constexpr (Op == UnaryOp::Sin) return std::sin(x);
   else if constexpr (Op == UnaryOp::Cos) return std::cos(x);
