@@ -43,7 +43,10 @@ Tensor rbin(nb::handle a, nb::handle b) {
 void init_tensor(nb::module_& m) {
   auto cls = nb::class_<Tensor>(m, "Tensor",
                                 "An n-dimensional array on a device, with reverse-mode autograd.");
-  cls.def_prop_ro("shape", &shape_tuple)
+  // Tensor(other) shares other's storage and graph node: it lets Python
+  // subclasses (lamina.Variable) wrap a tensor without copying.
+  cls.def(nb::init<const Tensor&>(), nb::arg("other"))
+      .def_prop_ro("shape", &shape_tuple)
       .def_prop_ro("dtype", [](const Tensor& t) { return std::string(dtype_name(t.dtype())); })
       .def_prop_ro("ndim", &Tensor::ndim)
       .def_prop_ro("size", &Tensor::size)
