@@ -86,7 +86,21 @@ Tensor reduce(ReduceOp op, const Tensor& x_in, const Axes& axes_in, bool keepdim
     if (op == ReduceOp::Sum) return std::vector<Tensor>{gk};
     Tensor ok = broadcast_to(reshape(saved_out, kshape), xshape);
     Tensor xd = detach(x);
-    if (op == ReduceOp::Prod) return std::vector<Tensor>{gk * ok / xd};
+    if (op == ReduceOp::Prod) {
+      // d prod / dx_i = product of the others, without dividing by x_i = 0:
+      // no zero in the slice gives out/x; one zero gives the product of the
+      // non-zeros at that zero and 0 elsewhere; two or more give 0.
+      Tensor zero = binary(BinaryOp::Eq, xd, zeros_like(xd));
+      Tensor nz = where(zero, ones_like(xd), xd);
+      Tensor p_nz = broadcast_to(prod(nz, ax, true), xshape);
+      Tensor nzero = broadcast_to(sum(cast(zero, xd.dtype()), ax, true), xshape);
+      Tensor none = binary(BinaryOp::Eq, nzero, zeros_like(nzero));
+      Tensor one = binary(BinaryOp::Eq, nzero, ones_like(nzero));
+      Tensor z = zeros_like(xd);
+      Tensor others = where(zero, where(one, p_nz, z), where(none, p_nz / nz, z));
+      (void)ok;
+      return std::vector<Tensor>{gk * others};
+    }
     // max/min: the gradient is shared among the elements that hit the extreme.
     Tensor hit = cast(binary(BinaryOp::Eq, xd, ok), g.dtype());
     Tensor count = broadcast_to(sum(hit, ax, true), xshape);
