@@ -395,3 +395,21 @@ def log_sigmoid(x):
 def normalize(x, axis=-1, order=2):
     x = convert_to_tensor(x)
     return x / maximum(sqrt(sum(square(x), axis, True)), 1e-12)
+
+
+from lamina._nn_ops import (  # noqa: E402,F401  (keras.ops.nn)
+    average_pool,
+    batch_norm_train,
+    batch_normalization,
+    binary_crossentropy,
+    categorical_crossentropy,
+    conv,
+    conv_transpose,
+    depthwise_conv,
+    layer_normalization,
+    max_pool,
+    moments,
+    rms_normalization,
+    separable_conv,
+    sparse_categorical_crossentropy,
+)

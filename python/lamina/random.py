@@ -97,3 +97,17 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
         z = ops.where(bad, _core.random_normal(shape, 0.0, 1.0, dtype, *_take(stream, shape), dev), z)
     z = ops.clip(z, -2.0, 2.0)
     return z * stddev + mean
+
+
+def dropout(inputs, rate, noise_shape=None, seed=None):
+    """Inverted dropout (as keras.random.dropout): zeros a fraction `rate` and
+    scales the rest by 1 / (1 - rate). The mask comes from the Philox stream,
+    so backward recomputes it instead of storing it."""
+    x = _core.convert_to_tensor(inputs, None, True)
+    if noise_shape is not None and tuple(noise_shape) != tuple(x.shape):
+        from lamina import ops
+
+        keep = ops.greater_equal(uniform(noise_shape, dtype=x.dtype, seed=seed), rate)
+        return ops.multiply(x, ops.divide(ops.cast(keep, x.dtype), 1.0 - rate))
+    s, c = _take(_stream_for(seed), x.shape)
+    return _core.dropout_raw(x, float(rate), s, c)

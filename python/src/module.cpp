@@ -13,6 +13,7 @@ void init_tensor(nb::module_& m);
 void init_ops(nb::module_& m);
 void init_autograd(nb::module_& m);
 void init_runtime(nb::module_& m);
+void init_nn(nb::module_& m);
 }  // namespace lamina::py
 
 NB_MODULE(_core, m) {
@@ -32,4 +33,5 @@ NB_MODULE(_core, m) {
   lamina::py::init_ops(m);
   lamina::py::init_autograd(m);
   lamina::py::init_runtime(m);
+  lamina::py::init_nn(m);
 }

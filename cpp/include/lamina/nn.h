@@ -1,0 +1,42 @@
+#pragma once
+// Neural-network ops: fused kernels with hand-written backward rules.
+// Layouts follow Keras: channels_last, kernels (kh, kw, in / groups, out).
+#include <string>
+
+#include "lamina/kernels/conv.h"
+#include "lamina/ops.h"
+
+namespace lamina {
+
+// x (N, H, W, C), kernel (kh, kw, C / groups, F) -> (N, Ho, Wo, F).
+Tensor conv2d(const Tensor& x, const Tensor& kernel, std::pair<int64_t, int64_t> strides,
+              const std::string& padding, std::pair<int64_t, int64_t> dilation, int64_t groups);
+// The adjoint of conv2d in x: x (N, H, W, C), kernel (kh, kw, F, C) as Keras's
+// Conv2DTranspose -> (N, Ho, Wo, F).
+Tensor conv2d_transpose(const Tensor& x, const Tensor& kernel, std::pair<int64_t, int64_t> strides,
+                        const std::string& padding, std::pair<int64_t, int64_t> dilation,
+                        std::optional<std::pair<int64_t, int64_t>> output_padding);
+// x (N, H, W, C) -> (N, Ho, Wo, C); average pooling excludes padding (as Keras).
+Tensor max_pool2d(const Tensor& x, std::pair<int64_t, int64_t> pool,
+                  std::pair<int64_t, int64_t> strides, const std::string& padding);
+Tensor avg_pool2d(const Tensor& x, std::pair<int64_t, int64_t> pool,
+                  std::pair<int64_t, int64_t> strides, const std::string& padding);
+
+// Normalises over the last axis of x: (x - mean) / sqrt(var + eps) * gamma + beta.
+// gamma/beta may be undefined (no scale/centre).
+Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps);
+Tensor rms_norm(const Tensor& x, const Tensor& gamma, double eps);
+// Training-mode batch norm over all axes but the last: returns the output and
+// the batch mean and (biased) variance per channel for the moving averages.
+std::tuple<Tensor, Tensor, Tensor> batch_norm_train(const Tensor& x, const Tensor& gamma,
+                                                    const Tensor& beta, double eps);
+
+// Inverted dropout whose mask is recomputed from (seed, counter) in backward.
+Tensor dropout(const Tensor& x, double rate, uint64_t seed, uint64_t counter);
+
+// Per-sample losses over the last axis of logits.
+Tensor sparse_softmax_cross_entropy(const Tensor& logits, const Tensor& labels);
+Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& labels);
+Tensor sigmoid_binary_cross_entropy(const Tensor& logits, const Tensor& labels);
+
+}  // namespace lamina

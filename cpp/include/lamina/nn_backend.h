@@ -1,0 +1,47 @@
+#pragma once
+// Kernels of the neural-network ops on one device (see lamina/nn.h). Inputs
+// are contiguous; outputs contiguous and, where noted, zeroed by the caller.
+#include "lamina/kernels/conv.h"
+#include "lamina/tensor.h"
+
+namespace lamina {
+
+using kernels::Window2d;
+
+struct NnBackend {
+  // cols (N*oh*ow, kh*kw*c) from x (N, h, w, c); taps in the padding are 0.
+  void (*im2col)(const Tensor& x, const Window2d& g, const Tensor& cols);
+  // x (zeroed) += the adjoint of im2col applied to cols.
+  void (*col2im)(const Tensor& cols, const Window2d& g, const Tensor& x);
+  // out (N, oh, ow, c) and the argmax tap (int32, flat h*w index) per output.
+  void (*max_pool)(const Tensor& x, const Window2d& g, const Tensor& out, const Tensor& arg);
+  void (*max_pool_backward)(const Tensor& gout, const Tensor& arg, const Window2d& g, const Tensor& dx);
+  void (*avg_pool)(const Tensor& x, const Window2d& g, const Tensor& out);
+  void (*avg_pool_backward)(const Tensor& gout, const Window2d& g, const Tensor& dx);
+  // Rows of x (R, D): y, and per-row mean and 1/std. rms=true skips centring.
+  void (*row_norm)(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps, bool rms,
+                   const Tensor& y, const Tensor& mean, const Tensor& rstd);
+  // dx, and dgamma/dbeta (D,) when defined.
+  void (*row_norm_backward)(const Tensor& g, const Tensor& x, const Tensor& gamma,
+                            const Tensor& mean, const Tensor& rstd, bool rms, const Tensor& dx,
+                            const Tensor& dgamma, const Tensor& dbeta);
+  // Columns of x (M, C): per-channel batch statistics, then y.
+  void (*batch_norm)(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps,
+                     const Tensor& y, const Tensor& mean, const Tensor& var);
+  void (*batch_norm_backward)(const Tensor& g, const Tensor& x, const Tensor& gamma,
+                              const Tensor& mean, const Tensor& var, double eps, const Tensor& dx,
+                              const Tensor& dgamma, const Tensor& dbeta);
+  // y = x * keep / (1 - rate), keep = uniform(seed, counter)[i] >= rate.
+  void (*dropout)(const Tensor& x, double rate, uint64_t seed, uint64_t counter, const Tensor& y);
+  // Rows of logits (R, C), labels (R,) int64: loss (R,) and logsumexp (R,).
+  void (*sparse_xent)(const Tensor& logits, const Tensor& labels, const Tensor& loss,
+                      const Tensor& lse);
+  // dlogits = (softmax - onehot) * g[row].
+  void (*sparse_xent_backward)(const Tensor& g, const Tensor& logits, const Tensor& labels,
+                               const Tensor& lse, const Tensor& dlogits);
+};
+
+const NnBackend& nn_backend(Device device, const char* op);
+void register_nn_backend(Device device, const NnBackend* b);
+
+}  // namespace lamina

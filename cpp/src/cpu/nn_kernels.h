@@ -1,0 +1,28 @@
+#pragma once
+// The CPU implementations of NnBackend (lamina/nn_backend.h).
+#include "lamina/nn_backend.h"
+
+namespace lamina::cpu {
+
+void im2col(const Tensor& x, const Window2d& g, const Tensor& cols);
+void col2im(const Tensor& cols, const Window2d& g, const Tensor& x);
+void max_pool(const Tensor& x, const Window2d& g, const Tensor& out, const Tensor& arg);
+void max_pool_backward(const Tensor& gout, const Tensor& arg, const Window2d& g, const Tensor& dx);
+void avg_pool(const Tensor& x, const Window2d& g, const Tensor& out);
+void avg_pool_backward(const Tensor& gout, const Window2d& g, const Tensor& dx);
+void row_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps, bool rms,
+              const Tensor& y, const Tensor& mean, const Tensor& rstd);
+void row_norm_backward(const Tensor& g, const Tensor& x, const Tensor& gamma, const Tensor& mean,
+                       const Tensor& rstd, bool rms, const Tensor& dx, const Tensor& dgamma,
+                       const Tensor& dbeta);
+void batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps,
+                const Tensor& y, const Tensor& mean, const Tensor& var);
+void batch_norm_backward(const Tensor& g, const Tensor& x, const Tensor& gamma, const Tensor& mean,
+                         const Tensor& var, double eps, const Tensor& dx, const Tensor& dgamma,
+                         const Tensor& dbeta);
+void dropout(const Tensor& x, double rate, uint64_t seed, uint64_t counter, const Tensor& y);
+void sparse_xent(const Tensor& logits, const Tensor& labels, const Tensor& loss, const Tensor& lse);
+void sparse_xent_backward(const Tensor& g, const Tensor& logits, const Tensor& labels,
+                          const Tensor& lse, const Tensor& dlogits);
+
+}  // namespace lamina::cpu

@@ -1,0 +1,58 @@
+// Neural-network ops (lamina/nn.h). The keras.ops-shaped wrappers that turn
+// 1-D into 2-D, NCHW into NHWC and ints into pairs live in python/lamina/ops.py.
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
+
+#include "convert.h"
+#include "lamina/nn.h"
+
+namespace lamina::py {
+
+namespace {
+Tensor T(nb::handle h) { return to_tensor(h); }
+Tensor opt(nb::handle h) { return h.is_none() ? Tensor() : to_tensor(h); }
+using Pair = std::pair<int64_t, int64_t>;
+}  // namespace
+
+void init_nn(nb::module_& m) {
+  m.def("conv2d", [](nb::handle x, nb::handle k, Pair s, std::string pad, Pair d, int64_t groups) {
+    return conv2d(T(x), T(k), s, pad, d, groups);
+  }, nb::arg("x"), nb::arg("kernel"), nb::arg("strides"), nb::arg("padding"), nb::arg("dilation"),
+     nb::arg("groups") = 1);
+  m.def("conv2d_transpose", [](nb::handle x, nb::handle k, Pair s, std::string pad, Pair d,
+                               std::optional<Pair> op) {
+    return conv2d_transpose(T(x), T(k), s, pad, d, op);
+  });
+  m.def("max_pool2d", [](nb::handle x, Pair pool, Pair s, std::string pad) {
+    return max_pool2d(T(x), pool, s, pad);
+  });
+  m.def("avg_pool2d", [](nb::handle x, Pair pool, Pair s, std::string pad) {
+    return avg_pool2d(T(x), pool, s, pad);
+  });
+  m.def("layer_norm", [](nb::handle x, nb::handle g, nb::handle b, double eps) {
+    return layer_norm(T(x), opt(g), opt(b), eps);
+  }, nb::arg("x"), nb::arg("gamma").none(), nb::arg("beta").none(), nb::arg("epsilon"));
+  m.def("rms_norm", [](nb::handle x, nb::handle g, double eps) { return rms_norm(T(x), opt(g), eps); },
+        nb::arg("x"), nb::arg("gamma").none(), nb::arg("epsilon"));
+  m.def("batch_norm_train", [](nb::handle x, nb::handle g, nb::handle b, double eps) {
+    return batch_norm_train(T(x), opt(g), opt(b), eps);
+  }, nb::arg("x"), nb::arg("gamma").none(), nb::arg("beta").none(), nb::arg("epsilon"));
+  m.def("dropout_raw", [](nb::handle x, double rate, uint64_t seed, uint64_t counter) {
+    return dropout(T(x), rate, seed, counter);
+  });
+  m.def("sparse_softmax_cross_entropy", [](nb::handle z, nb::handle y) {
+    return sparse_softmax_cross_entropy(T(z), T(y));
+  });
+  m.def("softmax_cross_entropy", [](nb::handle z, nb::handle y) {
+    auto [a, b] = promote_pair(z, y);
+    return softmax_cross_entropy(a, b);
+  });
+  m.def("sigmoid_binary_cross_entropy", [](nb::handle z, nb::handle y) {
+    auto [a, b] = promote_pair(z, y);
+    return sigmoid_binary_cross_entropy(a, b);
+  });
+}
+
+}  // namespace lamina::py

@@ -1,0 +1,273 @@
+"""Fused neural-network ops against NumPy references (float64) and central
+finite differences: convolution (strides, dilation, groups, padding, 1-D,
+NCHW, transposed), pooling, layer/RMS/batch normalisation, dropout and
+softmax cross-entropy."""
+
+import numpy as np
+import pytest
+
+import lamina
+from lamina import ops
+
+from conftest import check_grad, to_np
+
+
+def keras_pad(n, k, s, d, same):
+    span = (k - 1) * d + 1
+    if not same:
+        return (n - span) // s + 1, 0
+    out = -(-n // s)
+    total = max((out - 1) * s + span - n, 0)
+    return out, total // 2
+
+
+def conv2d_ref(x, w, s=(1, 1), padding="valid", d=(1, 1), groups=1):
+    """Direct NHWC convolution in float64."""
+    n, h, wd, c = x.shape
+    kh, kw, cg, f = w.shape
+    same = padding == "same"
+    oh, pt = keras_pad(h, kh, s[0], d[0], same)
+    ow, pl = keras_pad(wd, kw, s[1], d[1], same)
+    out = np.zeros((n, oh, ow, f))
+    fg = f // groups
+    for oy in range(oh):
+        for ox in range(ow):
+            for i in range(kh):
+                for j in range(kw):
+                    iy, ix = oy * s[0] - pt + i * d[0], ox * s[1] - pl + j * d[1]
+                    if 0 <= iy < h and 0 <= ix < wd:
+                        for g in range(groups):
+                            xs = x[:, iy, ix, g * cg:(g + 1) * cg]
+                            out[:, oy, ox, g * fg:(g + 1) * fg] += xs @ w[i, j, :, g * fg:(g + 1) * fg]
+    return out
+
+
+CONV_CASES = [
+    # (x shape, kernel shape, strides, padding, dilation, groups)
+    ((2, 7, 6, 3), (3, 3, 3, 4), (1, 1), "valid", (1, 1), 1),
+    ((2, 7, 6, 3), (3, 3, 3, 4), (1, 1), "same", (1, 1), 1),
+    ((1, 8, 9, 2), (3, 2, 2, 5), (2, 2), "same", (1, 1), 1),
+    ((1, 8, 9, 2), (3, 3, 2, 3), (2, 1), "valid", (1, 1), 1),
+    ((1, 9, 9, 2), (3, 3, 2, 3), (1, 1), "same", (2, 2), 1),
+    ((2, 6, 6, 4), (3, 3, 2, 6), (1, 1), "same", (1, 1), 2),
+    ((2, 6, 5, 4), (1, 1, 4, 3), (1, 1), "valid", (1, 1), 1),
+]
+
+
+@pytest.mark.parametrize("xs,ks,s,pad,d,groups", CONV_CASES)
+def test_conv2d_matches_reference(rng, xs, ks, s, pad, d, groups):
+    x, w = rng.standard_normal(xs), rng.standard_normal(ks)
+    got = ops.conv(x, w, strides=s, padding=pad, dilation_rate=d)
+    np.testing.assert_allclose(to_np(got), conv2d_ref(x, w, s, pad, d, groups), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("xs,ks,s,pad,d,groups", CONV_CASES[:3] + CONV_CASES[5:6])
+def test_conv2d_gradients(rng, xs, ks, s, pad, d, groups):
+    x, w = rng.standard_normal(xs), rng.standard_normal(ks)
+    check_grad(lambda a, b: ops.conv(a, b, strides=s, padding=pad, dilation_rate=d), x, w)
+
+
+def test_conv2d_float32_and_odd_same_padding_goes_bottom_right(rng):
+    x = rng.standard_normal((1, 6, 6, 1)).astype(np.float32)
+    w = rng.standard_normal((2, 2, 1, 1)).astype(np.float32)
+    got = ops.conv(x, w, strides=2, padding="same")
+    assert got.dtype == "float32"
+    np.testing.assert_allclose(to_np(got), conv2d_ref(x.astype(np.float64), w.astype(np.float64), (2, 2), "same"),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_conv1d_and_channels_first(rng):
+    x, w = rng.standard_normal((2, 9, 3)), rng.standard_normal((3, 3, 4))
+    got = ops.conv(x, w, strides=2, padding="same")
+    ref = conv2d_ref(x[:, None], w[None], (1, 2), "same")[:, 0]
+    np.testing.assert_allclose(to_np(got), ref, rtol=1e-10, atol=1e-10)
+    x2 = rng.standard_normal((2, 3, 5, 6))  # NCHW
+    w2 = rng.standard_normal((3, 3, 3, 2))
+    got = ops.conv(x2, w2, padding="same", data_format="channels_first")
+    ref = conv2d_ref(x2.transpose(0, 2, 3, 1), w2, padding="same").transpose(0, 3, 1, 2)
+    np.testing.assert_allclose(to_np(got), ref, rtol=1e-10, atol=1e-10)
+
+
+def test_depthwise_and_separable(rng):
+    x = rng.standard_normal((1, 5, 5, 3))
+    dw = rng.standard_normal((3, 3, 3, 2))
+    got = ops.depthwise_conv(x, dw, padding="same")
+    ref = conv2d_ref(x, dw.reshape(3, 3, 1, 6), padding="same", groups=3)
+    np.testing.assert_allclose(to_np(got), ref, rtol=1e-10, atol=1e-10)
+    pw = rng.standard_normal((1, 1, 6, 4))
+    got = ops.separable_conv(x, dw, pw, padding="same")
+    np.testing.assert_allclose(to_np(got), conv2d_ref(ref, pw), rtol=1e-10, atol=1e-10)
+    check_grad(lambda a, b: ops.depthwise_conv(a, b, padding="same"), x, dw)
+
+
+def conv_transpose_ref(x, w, s, padding, out_hw):
+    """Scatter form of the transposed convolution; w (kh, kw, f, c)."""
+    n, h, wd, c = x.shape
+    kh, kw, f, _ = w.shape
+    ho, wo = out_hw
+    same = padding == "same"
+    _, pt = keras_pad(ho, kh, s[0], 1, same)
+    _, pl = keras_pad(wo, kw, s[1], 1, same)
+    out = np.zeros((n, ho, wo, f))
+    for iy in range(h):
+        for ix in range(wd):
+            for i in range(kh):
+                for j in range(kw):
+                    oy, ox = iy * s[0] - pt + i, ix * s[1] - pl + j
+                    if 0 <= oy < ho and 0 <= ox < wo:
+                        out[:, oy, ox, :] += x[:, iy, ix, :] @ w[i, j].T
+    return out
+
+
+@pytest.mark.parametrize("s,pad,ks", [((1, 1), "valid", (3, 3)), ((2, 2), "same", (3, 3)),
+                                      ((2, 2), "valid", (2, 2)), ((2, 1), "same", (3, 2))])
+def test_conv_transpose(rng, s, pad, ks):
+    x = rng.standard_normal((2, 4, 3, 3))
+    w = rng.standard_normal(ks + (2, 3))
+    got = ops.conv_transpose(x, w, strides=s, padding=pad)
+    ref = conv_transpose_ref(x, w, s, pad, got.shape[1:3])
+    if pad == "same":
+        assert got.shape[1:3] == (4 * s[0], 3 * s[1])
+    np.testing.assert_allclose(to_np(got), ref, rtol=1e-10, atol=1e-10)
+    check_grad(lambda a, b: ops.conv_transpose(a, b, strides=s, padding=pad), x, w)
+
+
+def test_conv_transpose_is_adjoint_of_conv(rng):
+    x = rng.standard_normal((1, 8, 8, 3))
+    w = rng.standard_normal((3, 3, 3, 5))
+    y = rng.standard_normal((1, 4, 4, 5))
+    lhs = np.sum(to_np(ops.conv(x, w, strides=2, padding="same")) * y)
+    rhs = np.sum(x * to_np(ops.conv_transpose(y, w, strides=2, padding="same")))
+    assert abs(lhs - rhs) < 1e-9 * max(1, abs(lhs))
+
+
+def test_conv_errors():
+    x = np.zeros((1, 4, 4, 3))
+    with pytest.raises(ValueError, match=r"conv.*3 channels"):
+        ops.conv(x, np.zeros((3, 3, 2, 4)))
+    with pytest.raises(ValueError, match=r"larger than the input"):
+        ops.conv(x, np.zeros((5, 5, 3, 4)))
+    with pytest.raises(ValueError, match=r"rank"):
+        ops.conv(np.zeros((4, 4)), np.zeros((3, 3, 3, 4)))
+    with pytest.raises(ValueError, match=r"padding"):
+        ops.conv(x, np.zeros((3, 3, 3, 4)), padding="full")
+
+
+def pool_ref(x, p, s, padding, mode):
+    n, h, w, c = x.shape
+    same = padding == "same"
+    oh, pt = keras_pad(h, p[0], s[0], 1, same)
+    ow, pl = keras_pad(w, p[1], s[1], 1, same)
+    out = np.zeros((n, oh, ow, c))
+    for oy in range(oh):
+        for ox in range(ow):
+            y0, x0 = oy * s[0] - pt, ox * s[1] - pl
+            win = x[:, max(y0, 0):min(y0 + p[0], h), max(x0, 0):min(x0 + p[1], w), :]
+            out[:, oy, ox] = win.max(axis=(1, 2)) if mode == "max" else win.mean(axis=(1, 2))
+    return out
+
+
+@pytest.mark.parametrize("p,s,pad", [((2, 2), None, "valid"), ((3, 3), (2, 2), "same"),
+                                     ((2, 3), (1, 2), "valid"), ((3, 2), (2, 2), "same")])
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_pooling(rng, p, s, pad, mode):
+    x = rng.standard_normal((2, 7, 6, 3))
+    fn = ops.max_pool if mode == "max" else ops.average_pool
+    got = fn(x, p, s, pad)
+    ref = pool_ref(x, p, s or p, pad, mode)
+    np.testing.assert_allclose(to_np(got), ref, rtol=1e-12, atol=1e-12)
+    check_grad(lambda a: fn(a, p, s, pad), x)
+
+
+def test_pool1d(rng):
+    x = rng.standard_normal((2, 9, 3))
+    got = ops.max_pool(x, 2)
+    np.testing.assert_allclose(to_np(got), x[:, :8].reshape(2, 4, 2, 3).max(axis=2))
+    got = ops.average_pool(x, 3, 3)
+    np.testing.assert_allclose(to_np(got), x.reshape(2, 3, 3, 3).mean(axis=2))
+
+
+@pytest.mark.parametrize("shape", [(4, 7), (2, 3, 16), (5, 1)])
+def test_layer_norm(rng, shape):
+    x = rng.standard_normal(shape) * 3 + 1
+    g, b = rng.standard_normal(shape[-1]), rng.standard_normal(shape[-1])
+    got = ops.layer_normalization(x, g, b, epsilon=1e-3)
+    m, v = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
+    np.testing.assert_allclose(to_np(got), (x - m) / np.sqrt(v + 1e-3) * g + b, rtol=1e-10, atol=1e-10)
+    check_grad(lambda a, c, d: ops.layer_normalization(a, c, d, epsilon=1e-3), x, g, b)
+    check_grad(lambda a: ops.layer_normalization(a, epsilon=1e-3, axis=0), x)
+
+
+def test_rms_norm(rng):
+    x, g = rng.standard_normal((3, 8)), rng.standard_normal(8)
+    got = ops.rms_normalization(x, g, epsilon=1e-6)
+    ref = x / np.sqrt((x * x).mean(-1, keepdims=True) + 1e-6) * g
+    np.testing.assert_allclose(to_np(got), ref, rtol=1e-10)
+    check_grad(lambda a, c: ops.rms_normalization(a, c, epsilon=1e-6), x, g)
+
+
+@pytest.mark.parametrize("shape", [(16, 3), (2, 4, 5, 3)])
+def test_batch_norm_train(rng, shape):
+    x = rng.standard_normal(shape) * 2 + 0.5
+    g, b = rng.standard_normal(shape[-1]), rng.standard_normal(shape[-1])
+    y, mean, var = ops.batch_norm_train(x, g, b, epsilon=1e-3)
+    axes = tuple(range(len(shape) - 1))
+    m, v = x.mean(axes), x.var(axes)
+    np.testing.assert_allclose(to_np(mean), m, rtol=1e-10)
+    np.testing.assert_allclose(to_np(var), v, rtol=1e-10)
+    np.testing.assert_allclose(to_np(y), (x - m) / np.sqrt(v + 1e-3) * g + b, rtol=1e-10, atol=1e-10)
+    check_grad(lambda a, c, d: ops.batch_norm_train(a, c, d, epsilon=1e-3)[0], x, g, b)
+
+
+def test_batch_norm_channels_first(rng):
+    x = rng.standard_normal((4, 3, 2, 2))
+    y, mean, _ = ops.batch_norm_train(x, axis=1)
+    np.testing.assert_allclose(to_np(mean), x.mean(axis=(0, 2, 3)), rtol=1e-10)
+    assert y.shape == x.shape
+
+
+def test_dropout_mask_statistics_and_gradient():
+    x = lamina.ones((200, 500), dtype="float64")
+    x.requires_grad = True
+    y = lamina.random.dropout(x, 0.3, seed=7)
+    yn = to_np(y)
+    kept = yn != 0
+    assert abs(kept.mean() - 0.7) < 0.01
+    np.testing.assert_allclose(yn[kept], 1 / 0.7)
+    ops.sum(y).backward()
+    np.testing.assert_allclose(to_np(x.grad), yn)  # d/dx of x*mask/(1-p) is mask/(1-p)
+    same = lamina.random.dropout(lamina.ones((200, 500), dtype="float64"), 0.3, seed=7)
+    np.testing.assert_array_equal(to_np(same), yn)
+    with pytest.raises(ValueError, match="rate"):
+        lamina.random.dropout(x, 1.0)
+
+
+def test_sparse_categorical_crossentropy(rng):
+    z = rng.standard_normal((6, 5)) * 4
+    y = rng.integers(0, 5, 6)
+    got = ops.sparse_categorical_crossentropy(y, z, from_logits=True)
+    lse = np.log(np.exp(z - z.max(1, keepdims=True)).sum(1)) + z.max(1)
+    np.testing.assert_allclose(to_np(got), lse - z[np.arange(6), y], rtol=1e-12)
+    check_grad(lambda a: ops.sparse_categorical_crossentropy(y, a, from_logits=True), z)
+    big = ops.sparse_categorical_crossentropy([0], [[1000.0, 0.0]], from_logits=True)
+    assert np.isfinite(to_np(big)).all()
+    with pytest.raises(IndexError, match="out of range"):
+        ops.sparse_categorical_crossentropy([5], z[:1], from_logits=True)
+    p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    got = ops.sparse_categorical_crossentropy(y, p)
+    np.testing.assert_allclose(to_np(got), -np.log(np.clip(p, 1e-7, 1 - 1e-7)[np.arange(6), y]), rtol=1e-9)
+
+
+def test_categorical_and_binary_crossentropy(rng):
+    z = rng.standard_normal((4, 3))
+    t = rng.dirichlet(np.ones(3), 4)
+    logp = z - np.log(np.exp(z).sum(1, keepdims=True))
+    np.testing.assert_allclose(to_np(ops.categorical_crossentropy(t, z, from_logits=True)),
+                               -(t * logp).sum(1), rtol=1e-12)
+    check_grad(lambda a, b: ops.categorical_crossentropy(b, a, from_logits=True), z, t)
+    yb = (rng.random((4, 3)) < 0.5).astype(np.float64)
+    sig = 1 / (1 + np.exp(-z))
+    ref = -(yb * np.log(sig) + (1 - yb) * np.log(1 - sig))
+    np.testing.assert_allclose(to_np(ops.binary_crossentropy(yb, z, from_logits=True)), ref, rtol=1e-10)
+    np.testing.assert_allclose(to_np(ops.binary_crossentropy(yb, sig)), ref, rtol=1e-6)
+    check_grad(lambda a: ops.binary_crossentropy(yb, a, from_logits=True), z)
