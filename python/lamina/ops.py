@@ -156,15 +156,14 @@ def swish(x):
 
 
 def all(x, axis=None, keepdims=False):
+    # Counting with sum (identity 0) makes empty inputs True, as NumPy.
     x = convert_to_tensor(x)
-    return _core.equal(_core.min(cast(not_equal(x, 0), "int32"), axis, keepdims), 1)
+    return _core.equal(_core.sum(cast(equal(x, 0), "int32"), axis, keepdims), 0)
 
 
 def any(x, axis=None, keepdims=False):
     x = convert_to_tensor(x)
-    if x.size == 0:
-        return _core.full((), 0.0, "bool", x.device)
-    return _core.equal(_core.max(cast(not_equal(x, 0), "int32"), axis, keepdims), 1)
+    return _core.greater(_core.sum(cast(not_equal(x, 0), "int32"), axis, keepdims), 0)
 
 
 def ravel(x):
@@ -356,11 +355,31 @@ def einsum(subscripts, *operands):
     return transpose(x, [tx.index(c) for c in out]) if tx != out else x
 
 
+def _block_stops(op, x_shape, start, sizes):
+    """Stops of the block of `sizes` at `start` (a size of -1: to the end), checked
+    to lie inside `x_shape`: _core.slice trusts its bounds."""
+    if len(start) != len(x_shape) or len(sizes) != len(x_shape):
+        raise ValueError(
+            f"[{op}] expected {len(x_shape)} start indices and sizes for shape {x_shape}, "
+            f"got {tuple(start)} and {tuple(sizes)}"
+        )
+    stop = []
+    for s, n, d in zip(start, sizes, x_shape):
+        e = d if n == -1 else s + n
+        if s < 0 or n < -1 or s > d or e > d:
+            raise IndexError(
+                f"[{op}] a block of shape {tuple(sizes)} at {tuple(start)} does not fit in shape {x_shape}"
+            )
+        stop.append(e)
+    return stop
+
+
 def slice(inputs, start_indices, shape):
-    """keras.ops.slice: a block of `shape` starting at `start_indices`."""
+    """keras.ops.slice: a block of `shape` starting at `start_indices` (a size
+    of -1 takes the rest of that axis, as tf.slice)."""
     x = convert_to_tensor(inputs)
     start = [int(s) for s in start_indices]
-    stop = [s + (x.shape[i] if int(n) == -1 else int(n)) for i, (s, n) in enumerate(zip(start, shape))]
+    stop = _block_stops("slice", x.shape, start, [int(n) for n in shape])
     return _core.slice(x, start, stop, [1] * x.ndim)
 
 
@@ -369,7 +388,7 @@ def slice_update(inputs, start_indices, updates):
     x = copy(convert_to_tensor(inputs))
     u = convert_to_tensor(updates)
     start = [int(s) for s in start_indices]
-    stop = [s + n for s, n in zip(start, u.shape)]
+    stop = _block_stops("slice_update", x.shape, start, list(u.shape))
     _core.assign(_core.slice(x, start, stop, [1] * x.ndim), u)
     return x
 
