@@ -260,3 +260,23 @@ def test_where_on_views(rng):
     a, ta = as_view(random_array(rng, (3, 4), "float64"), "strided")
     b, tb = as_view(random_array(rng, (3, 4), "float64"), "reversed")
     assert_matches(ops.where(tc, ta, tb), np.where(c, a, b))
+
+
+# ---- sizes that take the multi-threaded paths -------------------------------------------------
+
+
+@pytest.mark.parametrize("sa, sb", [((2, 100_000), (100_000,)), ((100_000, 3), (100_000, 1)), ((300, 400), (300, 400)), ((70_000,), ())], ids=str)
+def test_large_binary_parallel_paths(rng, sa, sb):
+    a = random_array(rng, sa, "float32")
+    b = random_array(rng, sb, "float32")
+    assert_matches(ops.add(lamina.tensor(a), lamina.tensor(b)), a + b, atol=0, rtol=0)
+    assert_matches(ops.multiply(lamina.tensor(a), lamina.tensor(b)), a * b, atol=0, rtol=0)
+
+
+def test_large_views_parallel_paths(rng):
+    a = random_array(rng, (400, 300), "float64")
+    t = lamina.tensor(a)
+    assert_matches(ops.exp(t.T), np.exp(a.T))
+    assert_matches(t.T[::-1] * 2.0 - t.T, a.T[::-1] * 2.0 - a.T)
+    assert_matches(ops.sum(t.T, axis=1), a.T.sum(axis=1))
+    assert_matches(ops.max(t[::-1, ::2], axis=0), a[::-1, ::2].max(axis=0))

@@ -184,3 +184,20 @@ def test_nan_propagates(op):
 def test_all_any(rng, op, axis):
     a = random_array(rng, (3, 4), "int32", -1, 1)
     assert_matches(getattr(ops, op)(lamina.tensor(a), axis=axis), getattr(np, op)(a, axis=axis))
+
+
+@pytest.mark.parametrize("op", ["all", "any"])
+@pytest.mark.parametrize("shape, axis", [((0,), None), ((0, 3), None), ((0, 3), 0), ((0, 3), 1), ((2, 0), 1), ((3, 4), (0, 1))], ids=str)
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_all_any_empty_and_axes(op, shape, axis, keepdims):
+    a = np.zeros(shape)
+    assert_matches(getattr(ops, op)(lamina.tensor(a), axis=axis, keepdims=keepdims), getattr(np, op)(a, axis=axis, keepdims=keepdims))
+
+
+@pytest.mark.parametrize("op", ["all", "any"])
+def test_all_any_nan_and_bool(op):
+    a = np.array([[np.nan, 0.0], [1.0, 2.0]])
+    for axis in [None, 0, 1]:
+        assert_matches(getattr(ops, op)(a, axis=axis), getattr(np, op)(a, axis=axis))
+    b = np.array([True, False])
+    assert_matches(getattr(ops, op)(b), getattr(np, op)(b))

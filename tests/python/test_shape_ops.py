@@ -430,3 +430,45 @@ def test_too_many_indices_raises_indexerror():
         lamina.tensor(np.zeros((2, 3)))[..., 0, ...]
     with pytest.raises(IndexError):
         lamina.tensor(np.zeros((2, 3)))[[0, 5]]
+
+
+# ---- keras-style slice / slice_update / index_add -------------------------------------------
+
+
+@pytest.mark.parametrize("start, shape", [((0, 0), (3, 4)), ((1, 1), (2, 2)), ((1, 0), (-1, 2)), ((2, 3), (1, 1)), ((3, 4), (0, 0)), ((0, 2), (3, -1))], ids=str)
+def test_keras_slice(start, shape):
+    a = np.arange(12).reshape(3, 4)
+    stop = [a.shape[i] if n == -1 else s + n for i, (s, n) in enumerate(zip(start, shape))]
+    want = a[start[0]:stop[0], start[1]:stop[1]]
+    assert_matches(ops.slice(lamina.tensor(a), start, shape), want)
+
+
+@pytest.mark.parametrize("start, shape", [((2, 2), (2, 2)), ((0, 0), (4, 1)), ((-1, 0), (1, 1)), ((0, 5), (1, -1)), ((0,), (1,))], ids=str)
+def test_keras_slice_out_of_bounds_raises(start, shape):
+    with pytest.raises((IndexError, ValueError)):
+        ops.slice(lamina.tensor(np.arange(12).reshape(3, 4)), start, shape)
+
+
+def test_slice_update():
+    a = np.zeros((3, 4))
+    got = ops.slice_update(lamina.tensor(a), (1, 2), np.ones((2, 2)))
+    want = a.copy()
+    want[1:3, 2:4] = 1.0
+    assert_matches(got, want)
+    np.testing.assert_array_equal(a, 0.0)  # input untouched
+    with pytest.raises(IndexError):
+        ops.slice_update(lamina.tensor(a), (2, 3), np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_index_add_matches_np_add_at(rng, axis):
+    base = random_array(rng, (4, 5), "float64")
+    n = base.shape[axis]
+    idx = np.array([0, n - 1, 0, -1])
+    upd_shape = list(base.shape)
+    upd_shape[axis] = len(idx)
+    upd = random_array(rng, tuple(upd_shape), "float64")
+    want = base.copy()
+    np.add.at(want, (slice(None),) * (axis % 2) + (idx,), upd)
+    assert_matches(ops.index_add(lamina.tensor(base), axis, idx, upd), want)
+    assert_matches(ops.scatter_add(lamina.tensor(base), axis, idx, upd), want)
