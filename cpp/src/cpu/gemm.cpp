@@ -17,13 +17,24 @@
 
 namespace lamina {
 
+// OpenBLAS always runs single-threaded inside lamina: matmul splits the work
+// over lamina's own pool instead. OpenBLAS's threads busy-wait between calls
+// and fight our pool for the same cores; measured on 2 cores, a conv layer's
+// GEMMs ran up to 5x slower with them.
 void blas_set_num_threads(int n) {
 #ifdef LAMINA_HAVE_OPENBLAS
-  scipy_openblas_set_num_threads(n);
+  (void)n;
+  scipy_openblas_set_num_threads(1);
 #else
   (void)n;
 #endif
 }
+
+namespace {
+struct BlasInit {
+  BlasInit() { blas_set_num_threads(1); }
+} g_blas_init;
+}  // namespace
 
 std::string blas_name() {
 #ifdef LAMINA_HAVE_OPENBLAS
@@ -58,15 +69,16 @@ bool as_blas(const Tensor& t, int64_t rows, int64_t cols, int64_t rs, int64_t cs
   return false;
 }
 
+// The built-in GEMM used when no BLAS was found: i-k-j order so the inner
+// loop streams a row of B and vectorises.
 template <class T>
 void gemm_fallback(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, int64_t lda,
-                   const T* B, int64_t ldb, T* C) {
+                   const T* B, int64_t ldb, T* C, int64_t ldc) {
   auto a_at = [&](int64_t i, int64_t k) { return ta ? A[k * lda + i] : A[i * lda + k]; };
   auto b_at = [&](int64_t k, int64_t j) { return tb ? B[j * ldb + k] : B[k * ldb + j]; };
-  parallel_for(M, std::max<int64_t>(1, 4096 / std::max<int64_t>(N * K, 1)), [&](int64_t i0, int64_t i1) {
-    std::vector<T> brow(N);
-    for (int64_t i = i0; i < i1; ++i) {
-      T* c = C + i * N;
+  {
+    for (int64_t i = 0; i < M; ++i) {
+      T* c = C + i * ldc;
       std::fill(c, c + N, T(0));
       for (int64_t k = 0; k < K; ++k) {
         T a = a_at(i, k);
@@ -78,27 +90,28 @@ void gemm_fallback(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A
         }
       }
     }
-  });
+  }
 }
 
+// C[M, N] (row stride ldc) = op(A) @ op(B), single-threaded.
 template <class T>
-void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B,
-          int64_t ldb, T* C) {
+void gemm_block(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, int64_t lda,
+                const T* B, int64_t ldb, T* C, int64_t ldc) {
   if (K == 0) {
-    std::fill(C, C + M * N, T(0));
+    for (int64_t i = 0; i < M; ++i) std::fill(C + i * ldc, C + i * ldc + N, T(0));
     return;
   }
 #ifdef LAMINA_HAVE_OPENBLAS
   if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
     auto TA = ta ? CblasTrans : CblasNoTrans, TB = tb ? CblasTrans : CblasNoTrans;
     if constexpr (std::is_same_v<T, float>)
-      LAMINA_SGEMM(CblasRowMajor, TA, TB, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, N);
+      LAMINA_SGEMM(CblasRowMajor, TA, TB, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
     else
-      LAMINA_DGEMM(CblasRowMajor, TA, TB, M, N, K, 1.0, A, lda, B, ldb, 0.0, C, N);
+      LAMINA_DGEMM(CblasRowMajor, TA, TB, M, N, K, 1.0, A, lda, B, ldb, 0.0, C, ldc);
     return;
   }
 #endif
-  gemm_fallback(ta, tb, M, N, K, A, lda, B, ldb, C);
+  gemm_fallback(ta, tb, M, N, K, A, lda, B, ldb, C, ldc);
 }
 
 }  // namespace
@@ -122,18 +135,45 @@ void matmul(const Tensor& a_in, const Tensor& b_in, const Tensor& out) {
       as_blas(b, K, N, b.strides()[nd - 2], b.strides()[nd - 1], &vb);
     }
     T* c = out.data<T>();
-    std::vector<int64_t> idx(std::max(nd - 2, 0), 0);
-    for (int64_t bi = 0; bi < batch; ++bi) {
-      int64_t oa = 0, ob = 0, rem = bi;
+    auto batch_offsets = [&](int64_t bi, int64_t* oa, int64_t* ob) {
+      int64_t rem = bi;
+      *oa = *ob = 0;
       for (int d = nd - 3; d >= 0; --d) {
         int64_t i = rem % out.shape()[d];
         rem /= out.shape()[d];
-        oa += i * a.strides()[d];
-        ob += i * b.strides()[d];
+        *oa += i * a.strides()[d];
+        *ob += i * b.strides()[d];
       }
-      gemm<T>(va.trans, vb.trans, M, N, K, a.data<T>() + oa, va.ld, b.data<T>() + ob, vb.ld,
-              c + bi * M * N);
-    }
+    };
+    // Tasks: whole matrices when the batch alone fills the pool, otherwise
+    // each matrix split into row blocks (or column blocks when M is small).
+    const int nt = get_num_threads();
+    const double flops = 2.0 * M * N * K;
+    int64_t splits = 1;
+    if (batch < nt && flops * batch > 2e5) splits = (nt + batch - 1) / batch;
+    const bool by_rows = M >= N;
+    const int64_t len = by_rows ? M : N;
+    splits = std::max<int64_t>(1, std::min<int64_t>(splits, len / 8));
+    int64_t grain = flops > 2e5 ? 1 : std::max<int64_t>(1, static_cast<int64_t>(2e5 / std::max(flops, 1.0)));
+    parallel_for(batch * splits, grain, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        int64_t bi = t / splits, part = t % splits;
+        int64_t oa, ob;
+        batch_offsets(bi, &oa, &ob);
+        int64_t per = (len + splits - 1) / splits, s0 = part * per, s1 = std::min(len, s0 + per);
+        if (s0 >= s1) continue;
+        const T* A = a.data<T>() + oa;
+        const T* B = b.data<T>() + ob;
+        T* C = c + bi * M * N;
+        if (by_rows) {
+          const T* A0 = va.trans ? A + s0 : A + s0 * va.ld;
+          gemm_block<T>(va.trans, vb.trans, s1 - s0, N, K, A0, va.ld, B, vb.ld, C + s0 * N, N);
+        } else {
+          const T* B0 = vb.trans ? B + s0 * vb.ld : B + s0;
+          gemm_block<T>(va.trans, vb.trans, M, s1 - s0, K, A, va.ld, B0, vb.ld, C + s0, N);
+        }
+      }
+    });
   });
 }
 
