@@ -195,6 +195,11 @@ def _setitem(self, key, value):
         arr[np_key if isinstance(key, tuple) else np_key[0]] = val
         return
     view = _getitem(self, key)
+    # As NumPy, a value may carry extra leading size-1 axes.
+    vshape = tuple(value.shape) if isinstance(value, Tensor) else np.shape(value)
+    extra = len(vshape) - view.ndim
+    if extra > 0 and all(d == 1 for d in vshape[:extra]):
+        value = _core.reshape(value, vshape[extra:])
     _core.assign(view, value)
 
 

@@ -349,6 +349,24 @@ def test_setitem_vs_numpy(key, value, dtype):
     assert_matches(t, a)
 
 
+def test_setitem_value_with_leading_unit_axes_and_cast():
+    a = np.zeros((4, 5))
+    t = lamina.tensor(a.copy())
+    t[...] = np.arange(20.0).reshape(1, 1, 4, 5)
+    a[...] = np.arange(20.0).reshape(1, 1, 4, 5)
+    assert_matches(t, a)
+    t[1] = lamina.tensor(np.ones((1, 5)))
+    a[1] = np.ones((1, 5))
+    assert_matches(t, a)
+    with pytest.raises(ValueError):
+        t[1] = np.ones((2, 5))
+    i = np.zeros(3, np.int32)
+    ti = lamina.tensor(i.copy())
+    ti[0], ti[1] = 2.7, -2.7
+    i[0], i[1] = 2.7, -2.7
+    assert_matches(ti, i)
+
+
 def test_setitem_with_tensor_value_and_overlap():
     a = np.arange(10.0)
     t = lamina.tensor(a.copy())
