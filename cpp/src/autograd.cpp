@@ -73,6 +73,13 @@ void topo_sort(const std::shared_ptr<Node>& root, std::vector<std::shared_ptr<No
 
 Tensor accumulate(const Tensor& acc, const Tensor& g) { return acc.defined() ? add(acc, g) : g; }
 
+// A leaf's gradient gets storage of its own: `g` may be a stride-0 broadcast
+// view (from sum) or the caller's output gradient, and in-place updates of
+// `.grad` must touch neither.
+Tensor accumulate_owned(const Tensor& acc, const Tensor& g) {
+  return acc.defined() ? add(acc, g) : copy(g);
+}
+
 // Brings a gradient to the shape and dtype of the tensor it belongs to.
 Tensor fit_grad(const Tensor& g, const Shape& shape, Dtype dtype) {
   Tensor r = g.shape() == shape ? g : sum_to(g, shape);
@@ -103,9 +110,9 @@ std::vector<Tensor> backward(const Tensor& root, const Tensor& grad_root, bool r
   auto deliver_leaf = [&](const Tensor& leaf, const Tensor& g) {
     if (capture) {
       auto& slot = leaf_grads[leaf.impl()];
-      slot = accumulate(slot, g);
+      slot = accumulate_owned(slot, g);
     } else {
-      leaf.set_grad(accumulate(leaf.grad(), g));
+      leaf.set_grad(accumulate_owned(leaf.grad(), g));
     }
   };
   if (!root.grad_fn()) {

@@ -232,3 +232,25 @@ def binary_crossentropy(target, output, from_logits=False):
             _core.multiply(_core.subtract(one, y), _core.log(_core.subtract(one, p))),
         )
     )
+
+
+def rnn(cell, inputs, kernel, recurrent_kernel, bias=None, recurrent_bias=None,
+        initial_state=None, mask=None, go_backwards=False, reset_after=True):
+    """A whole recurrent layer as one fused op.
+
+    cell: "lstm" (gates i, f, c, o), "gru" (z, r, h) or "simple_rnn", with
+    Keras's weight layouts: kernel (features, gates*units), recurrent_kernel
+    (units, gates*units). For GRU with reset_after, Keras's bias (2, 3*units)
+    is passed as bias=bias[0], recurrent_bias=bias[1]. initial_state: h, or
+    (h, c) for LSTM. Returns (outputs (batch, time, units) in processing
+    order, final h, final c).
+    """
+    h0 = c0 = None
+    if initial_state is not None:
+        if isinstance(initial_state, (list, tuple)):
+            h0 = initial_state[0]
+            c0 = initial_state[1] if len(initial_state) > 1 else None
+        else:
+            h0 = initial_state
+    return _core.rnn(cell, inputs, kernel, recurrent_kernel, bias, recurrent_bias, h0, c0, mask,
+                     bool(go_backwards), bool(reset_after))

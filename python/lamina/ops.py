@@ -429,6 +429,7 @@ from lamina._nn_ops import (  # noqa: E402,F401  (keras.ops.nn)
     max_pool,
     moments,
     rms_normalization,
+    rnn,
     separable_conv,
     sparse_categorical_crossentropy,
 )

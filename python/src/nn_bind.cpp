@@ -16,7 +16,10 @@ Tensor opt(nb::handle h) { return h.is_none() ? Tensor() : to_tensor(h); }
 using Pair = std::pair<int64_t, int64_t>;
 }  // namespace
 
+void init_rnn(nb::module_& m);
+
 void init_nn(nb::module_& m) {
+  init_rnn(m);
   m.def("conv2d", [](nb::handle x, nb::handle k, Pair s, std::string pad, Pair d, int64_t groups) {
     return conv2d(T(x), T(k), s, pad, d, groups);
   }, nb::arg("x"), nb::arg("kernel"), nb::arg("strides"), nb::arg("padding"), nb::arg("dilation"),
@@ -55,4 +58,19 @@ void init_nn(nb::module_& m) {
   });
 }
 
+}  // namespace lamina::py
+
+namespace lamina::py {
+void init_rnn(nb::module_& m) {
+  m.def("rnn", [](std::string cell, nb::handle x, nb::handle k, nb::handle rk, nb::handle b,
+                  nb::handle rb, nb::handle h0, nb::handle c0, nb::handle mask, bool go_backwards,
+                  bool reset_after) {
+    auto r = rnn(cell, T(x), T(k), T(rk), opt(b), opt(rb), opt(h0), opt(c0), opt(mask), go_backwards,
+                 reset_after);
+    return nb::make_tuple(r[0], r[1], r[2]);
+  }, nb::arg("cell"), nb::arg("x"), nb::arg("kernel"), nb::arg("recurrent_kernel"),
+     nb::arg("bias").none(), nb::arg("recurrent_bias").none(), nb::arg("h0").none(),
+     nb::arg("c0").none(), nb::arg("mask").none(), nb::arg("go_backwards") = false,
+     nb::arg("reset_after") = true);
+}
 }  // namespace lamina::py

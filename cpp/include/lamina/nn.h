@@ -34,6 +34,17 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm_train(const Tensor& x, const Tenso
 // Inverted dropout whose mask is recomputed from (seed, counter) in backward.
 Tensor dropout(const Tensor& x, double rate, uint64_t seed, uint64_t counter);
 
+// A recurrent layer over a whole sequence in one op: x (B, T, I), kernel
+// (I, G*U), recurrent_kernel (U, G*U) in Keras's gate orders (LSTM i,f,c,o;
+// GRU z,r,h). bias: (G*U) for LSTM/SimpleRNN/GRU without reset_after, and for
+// GRU with reset_after the input bias, `recurrent_bias` the recurrent one.
+// mask (B, T): masked steps keep the state and repeat the previous output.
+// Returns {outputs (B, T, U) in processing order, final h, final c}.
+std::vector<Tensor> rnn(const std::string& cell, const Tensor& x, const Tensor& kernel,
+                        const Tensor& recurrent_kernel, const Tensor& bias,
+                        const Tensor& recurrent_bias, const Tensor& h0, const Tensor& c0,
+                        const Tensor& mask, bool go_backwards, bool reset_after);
+
 // Per-sample losses over the last axis of logits.
 Tensor sparse_softmax_cross_entropy(const Tensor& logits, const Tensor& labels);
 Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& labels);

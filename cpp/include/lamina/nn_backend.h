@@ -8,6 +8,17 @@ namespace lamina {
 
 using kernels::Window2d;
 
+enum class Cell : int { SimpleRNN = 0, LSTM = 1, GRU = 2 };
+
+// One recurrent scan: B sequences of T steps, U units, G gates per unit.
+// Saved tensors are indexed by processing step s (reversed time when
+// go_backwards); xw/dxw and mask by time t.
+struct RnnArgs {
+  Cell cell;
+  int64_t B, T, U, G;
+  bool reset_after, go_backwards;
+};
+
 struct NnBackend {
   // cols (N*oh*ow, kh*kw*c) from x (N, h, w, c); taps in the padding are 0.
   void (*im2col)(const Tensor& x, const Window2d& g, const Tensor& cols);
@@ -39,6 +50,18 @@ struct NnBackend {
   // dlogits = (softmax - onehot) * g[row].
   void (*sparse_xent_backward)(const Tensor& g, const Tensor& logits, const Tensor& labels,
                                const Tensor& lse, const Tensor& dlogits);
+  // out (B, T+2, U): outputs per step, then final h, then final c. Saves the
+  // gate activations `act` (B, T, G*U), cell states `cst` (B, T, U), entering
+  // states `hprev` (B, T, U) and, for GRU, `rec_h` (B, T, U): the recurrent h
+  // projection (reset_after) or r * h_prev (not reset_after).
+  void (*rnn_forward)(const RnnArgs& a, const Tensor& xw, const Tensor& uk, const Tensor& rb,
+                      const Tensor& h0, const Tensor& c0, const Tensor& mask, const Tensor& out,
+                      const Tensor& act, const Tensor& cst, const Tensor& hprev, const Tensor& rec_h);
+  // dxw (B, T, G*U) by time, drec (B, T, G*U) by step, dh0 and dc0 (B, U).
+  void (*rnn_backward)(const RnnArgs& a, const Tensor& dout, const Tensor& uk, const Tensor& act,
+                       const Tensor& cst, const Tensor& hprev, const Tensor& rec_h,
+                       const Tensor& c0, const Tensor& mask, const Tensor& dxw, const Tensor& drec,
+                       const Tensor& dh0, const Tensor& dc0);
 };
 
 const NnBackend& nn_backend(Device device, const char* op);

@@ -96,25 +96,42 @@ void gemm_fallback(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A
 // C[M, N] (row stride ldc) = op(A) @ op(B), single-threaded.
 template <class T>
 void gemm_block(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, int64_t lda,
-                const T* B, int64_t ldb, T* C, int64_t ldc) {
+                const T* B, int64_t ldb, T* C, int64_t ldc, bool accumulate = false) {
   if (K == 0) {
-    for (int64_t i = 0; i < M; ++i) std::fill(C + i * ldc, C + i * ldc + N, T(0));
+    if (!accumulate)
+      for (int64_t i = 0; i < M; ++i) std::fill(C + i * ldc, C + i * ldc + N, T(0));
     return;
   }
 #ifdef LAMINA_HAVE_OPENBLAS
   if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
     auto TA = ta ? CblasTrans : CblasNoTrans, TB = tb ? CblasTrans : CblasNoTrans;
     if constexpr (std::is_same_v<T, float>)
-      LAMINA_SGEMM(CblasRowMajor, TA, TB, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
+      LAMINA_SGEMM(CblasRowMajor, TA, TB, M, N, K, 1.0f, A, lda, B, ldb, accumulate ? 1.0f : 0.0f, C, ldc);
     else
-      LAMINA_DGEMM(CblasRowMajor, TA, TB, M, N, K, 1.0, A, lda, B, ldb, 0.0, C, ldc);
+      LAMINA_DGEMM(CblasRowMajor, TA, TB, M, N, K, 1.0, A, lda, B, ldb, accumulate ? 1.0 : 0.0, C, ldc);
     return;
   }
 #endif
-  gemm_fallback(ta, tb, M, N, K, A, lda, B, ldb, C, ldc);
+  if (!accumulate) {
+    gemm_fallback(ta, tb, M, N, K, A, lda, B, ldb, C, ldc);
+    return;
+  }
+  std::vector<T> tmp(M * N);
+  gemm_fallback(ta, tb, M, N, K, A, lda, B, ldb, tmp.data(), N);
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) C[i * ldc + j] += tmp[i * N + j];
 }
 
 }  // namespace
+
+void gemm_serial(Dtype dt, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const void* A,
+                 int64_t lda, const void* B, int64_t ldb, void* C, int64_t ldc, bool accumulate) {
+  LAMINA_DISPATCH_FLOAT(dt, "gemm", [&] {
+    using T = scalar_t;
+    gemm_block<T>(ta, tb, M, N, K, static_cast<const T*>(A), lda, static_cast<const T*>(B), ldb,
+                  static_cast<T*>(C), ldc, accumulate);
+  });
+}
 
 void matmul(const Tensor& a_in, const Tensor& b_in, const Tensor& out) {
   const int nd = out.ndim();

@@ -25,4 +25,12 @@ void sparse_xent(const Tensor& logits, const Tensor& labels, const Tensor& loss,
 void sparse_xent_backward(const Tensor& g, const Tensor& logits, const Tensor& labels,
                           const Tensor& lse, const Tensor& dlogits);
 
+void rnn_forward(const RnnArgs& a, const Tensor& xw, const Tensor& uk, const Tensor& rb,
+                 const Tensor& h0, const Tensor& c0, const Tensor& mask, const Tensor& out,
+                 const Tensor& act, const Tensor& cst, const Tensor& hprev, const Tensor& rec_h);
+void rnn_backward(const RnnArgs& a, const Tensor& dout, const Tensor& uk, const Tensor& act,
+                  const Tensor& cst, const Tensor& hprev, const Tensor& rec_h, const Tensor& c0,
+                  const Tensor& mask, const Tensor& dxw, const Tensor& drec, const Tensor& dh0,
+                  const Tensor& dc0);
+
 }  // namespace lamina::cpu
