@@ -254,3 +254,20 @@ def rnn(cell, inputs, kernel, recurrent_kernel, bias=None, recurrent_bias=None,
             h0 = initial_state
     return _core.rnn(cell, inputs, kernel, recurrent_kernel, bias, recurrent_bias, h0, c0, mask,
                      bool(go_backwards), bool(reset_after))
+
+
+def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, is_causal=False,
+                          flash_attention=None, dropout_rate=0.0, seed=None):
+    """softmax(q k^T * scale + bias) v over (batch, seq, heads, dim), as
+    keras.ops.dot_product_attention. Always computed by the tiled kernel
+    (memory independent of seq^2); `flash_attention` is accepted for Keras
+    compatibility. `mask` is boolean (True = attend)."""
+    s = c = 0
+    if dropout_rate:
+        from lamina import random
+
+        q, k = _t(query), _t(key)
+        # One counter per attention weight: (batch, heads, q_seq, k_seq).
+        s, c = random._take(random._stream_for(seed), (q.shape[0], q.shape[2], q.shape[1], k.shape[1]))
+    return _core.dot_product_attention(query, key, value, bias, mask, scale, bool(is_causal),
+                                       float(dropout_rate), s, c)

@@ -425,6 +425,7 @@ from lamina._nn_ops import (  # noqa: E402,F401  (keras.ops.nn)
     conv,
     conv_transpose,
     depthwise_conv,
+    dot_product_attention,
     layer_normalization,
     max_pool,
     moments,

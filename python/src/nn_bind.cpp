@@ -17,9 +17,11 @@ using Pair = std::pair<int64_t, int64_t>;
 }  // namespace
 
 void init_rnn(nb::module_& m);
+void init_attention(nb::module_& m);
 
 void init_nn(nb::module_& m) {
   init_rnn(m);
+  init_attention(m);
   m.def("conv2d", [](nb::handle x, nb::handle k, Pair s, std::string pad, Pair d, int64_t groups) {
     return conv2d(T(x), T(k), s, pad, d, groups);
   }, nb::arg("x"), nb::arg("kernel"), nb::arg("strides"), nb::arg("padding"), nb::arg("dilation"),
@@ -72,5 +74,18 @@ void init_rnn(nb::module_& m) {
      nb::arg("bias").none(), nb::arg("recurrent_bias").none(), nb::arg("h0").none(),
      nb::arg("c0").none(), nb::arg("mask").none(), nb::arg("go_backwards") = false,
      nb::arg("reset_after") = true);
+}
+}  // namespace lamina::py
+
+namespace lamina::py {
+void init_attention(nb::module_& m) {
+  m.def("dot_product_attention", [](nb::handle q, nb::handle k, nb::handle v, nb::handle bias,
+                                    nb::handle mask, std::optional<double> scale, bool causal,
+                                    double rate, uint64_t seed, uint64_t counter) {
+    return dot_product_attention(T(q), T(k), T(v), opt(bias), opt(mask), scale, causal, rate, seed,
+                                 counter);
+  }, nb::arg("query"), nb::arg("key"), nb::arg("value"), nb::arg("bias").none(),
+     nb::arg("mask").none(), nb::arg("scale").none(), nb::arg("is_causal"), nb::arg("dropout"),
+     nb::arg("seed"), nb::arg("counter"));
 }
 }  // namespace lamina::py

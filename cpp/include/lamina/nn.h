@@ -45,6 +45,14 @@ std::vector<Tensor> rnn(const std::string& cell, const Tensor& x, const Tensor& 
                         const Tensor& recurrent_bias, const Tensor& h0, const Tensor& c0,
                         const Tensor& mask, bool go_backwards, bool reset_after);
 
+// softmax(q k^T * scale + bias, masked) v over (batch, seq, heads, dim)
+// tensors, as keras.ops.dot_product_attention. bias and the boolean mask
+// broadcast to (batch, heads, q_seq, k_seq); causal keeps key j <= query i;
+// dropout (rate > 0) drops attention weights with a Philox mask.
+Tensor dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& bias,
+                             const Tensor& mask, std::optional<double> scale, bool causal,
+                             double dropout_rate, uint64_t seed, uint64_t counter);
+
 // Per-sample losses over the last axis of logits.
 Tensor sparse_softmax_cross_entropy(const Tensor& logits, const Tensor& labels);
 Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& labels);

@@ -19,6 +19,16 @@ struct RnnArgs {
   bool reset_after, go_backwards;
 };
 
+// Scaled dot-product attention over (B, T, N, D) tensors; bias and mask are
+// views broadcast to (B, N, Tq, Tk) (stride 0 where broadcast) or undefined.
+struct AttentionArgs {
+  int64_t B, Tq, Tk, N, D;
+  double scale;
+  bool causal;
+  double dropout;  // rate; mask from Philox (seed, counter) by element index
+  uint64_t seed, counter;
+};
+
 struct NnBackend {
   // cols (N*oh*ow, kh*kw*c) from x (N, h, w, c); taps in the padding are 0.
   void (*im2col)(const Tensor& x, const Window2d& g, const Tensor& cols);
@@ -62,6 +72,17 @@ struct NnBackend {
                        const Tensor& cst, const Tensor& hprev, const Tensor& rec_h,
                        const Tensor& c0, const Tensor& mask, const Tensor& dxw, const Tensor& drec,
                        const Tensor& dh0, const Tensor& dc0);
+  // out (B, Tq, N, D) and the row log-sum-exp (B, N, Tq), in tiles with an
+  // online softmax: memory does not grow with Tq * Tk.
+  void (*attention)(const AttentionArgs& a, const Tensor& q, const Tensor& k, const Tensor& v,
+                    const Tensor& bias, const Tensor& mask, const Tensor& out, const Tensor& lse);
+  // dq, dk, dv (like q, k, v) and dbias (B, N, Tq, Tk) when defined, recomputing
+  // the probabilities tile by tile from lse.
+  void (*attention_backward)(const AttentionArgs& a, const Tensor& q, const Tensor& k,
+                             const Tensor& v, const Tensor& bias, const Tensor& mask,
+                             const Tensor& out, const Tensor& lse, const Tensor& dout,
+                             const Tensor& dq, const Tensor& dk, const Tensor& dv,
+                             const Tensor& dbias);
 };
 
 const NnBackend& nn_backend(Device device, const char* op);

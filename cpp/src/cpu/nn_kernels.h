@@ -33,4 +33,11 @@ void rnn_backward(const RnnArgs& a, const Tensor& dout, const Tensor& uk, const 
                   const Tensor& mask, const Tensor& dxw, const Tensor& drec, const Tensor& dh0,
                   const Tensor& dc0);
 
+void attention(const AttentionArgs& a, const Tensor& q, const Tensor& k, const Tensor& v,
+               const Tensor& bias, const Tensor& mask, const Tensor& out, const Tensor& lse);
+void attention_backward(const AttentionArgs& a, const Tensor& q, const Tensor& k, const Tensor& v,
+                        const Tensor& bias, const Tensor& mask, const Tensor& out, const Tensor& lse,
+                        const Tensor& dout, const Tensor& dq, const Tensor& dk, const Tensor& dv,
+                        const Tensor& dbias);
+
 }  // namespace lamina::cpu

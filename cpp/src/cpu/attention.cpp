@@ -1,0 +1,216 @@
+// Scaled dot-product attention, FlashAttention-2 style on the CPU: for each
+// (batch, head), query tiles meet key tiles through small GEMMs and an online
+// softmax, so no Tq x Tk matrix is ever stored. Backward recomputes each
+// probability tile from the saved row log-sum-exp. (batch, head) pairs are
+// independent and run in parallel without any shared writes.
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "cpu/kernels.h"
+#include "cpu/nn_kernels.h"
+#include "lamina/kernels/philox.h"
+#include "lamina/kernels/unary.h"
+#include "lamina/threads.h"
+
+namespace lamina::cpu {
+
+namespace {
+
+constexpr int64_t kTq = 64, kTk = 64;
+
+template <class T>
+struct Head {
+  // Contiguous copies of one head's rows: (Tq, D), (Tk, D).
+  std::vector<T> q, k, v;
+};
+
+template <class T>
+void gather_head(const T* src, int64_t b, int64_t h, int64_t Tn, const AttentionArgs& a, std::vector<T>& dst) {
+  dst.resize(Tn * a.D);
+  for (int64_t t = 0; t < Tn; ++t)
+    std::memcpy(dst.data() + t * a.D, src + ((b * Tn + t) * a.N + h) * a.D, a.D * sizeof(T));
+}
+
+// Scores of one tile, scaled, with bias, mask and causality applied.
+template <class T>
+void score_tile(const AttentionArgs& a, const T* q, const T* k, int64_t i0, int64_t ni, int64_t j0,
+                int64_t nj, int64_t b, int64_t h, const Tensor& bias, const Tensor& mask, T* s) {
+  const Dtype dt = sizeof(T) == 4 ? Dtype::Float32 : Dtype::Float64;
+  gemm_serial(dt, false, true, ni, nj, a.D, q + i0 * a.D, a.D, k + j0 * a.D, a.D, s, nj, false);
+  // Keras masks with a large finite negative, so fully masked rows stay uniform.
+  const T neg = static_cast<T>(-0.7) * std::numeric_limits<T>::max();
+  const T sc = static_cast<T>(a.scale);
+  const T* bp = bias.defined() ? bias.data<T>() : nullptr;
+  const bool* mp = mask.defined() ? mask.data<bool>() : nullptr;
+  for (int64_t i = 0; i < ni; ++i) {
+    T* row = s + i * nj;
+    for (int64_t j = 0; j < nj; ++j) {
+      T v = row[j] * sc;
+      int64_t qi = i0 + i, kj = j0 + j;
+      if (bp) {
+        const auto& st = bias.strides();
+        v += bp[b * st[0] + h * st[1] + qi * st[2] + kj * st[3]];
+      }
+      bool keep = !a.causal || kj <= qi;
+      if (mp) {
+        const auto& st = mask.strides();
+        keep = keep && mp[b * st[0] + h * st[1] + qi * st[2] + kj * st[3]];
+      }
+      row[j] = keep ? v : neg;
+    }
+  }
+}
+
+template <class T>
+T keep_scale(const AttentionArgs& a, int64_t b, int64_t h, int64_t qi, int64_t kj) {
+  if (a.dropout <= 0) return T(1);
+  uint64_t idx = static_cast<uint64_t>(((b * a.N + h) * a.Tq + qi) * a.Tk + kj);
+  float u = kernels::philox_uniform(a.seed, a.counter, idx);
+  return u >= static_cast<float>(a.dropout) ? static_cast<T>(1.0 / (1.0 - a.dropout)) : T(0);
+}
+
+template <class T>
+void forward_head(const AttentionArgs& a, int64_t b, int64_t h, const T* Q, const T* K, const T* V,
+                  const Tensor& bias, const Tensor& mask, T* O, T* L) {
+  const Dtype dt = sizeof(T) == 4 ? Dtype::Float32 : Dtype::Float64;
+  Head<T> hd;
+  gather_head(Q, b, h, a.Tq, a, hd.q);
+  gather_head(K, b, h, a.Tk, a, hd.k);
+  gather_head(V, b, h, a.Tk, a, hd.v);
+  std::vector<T> s(kTq * kTk), acc(kTq * a.D), m(kTq), l(kTq);
+  for (int64_t i0 = 0; i0 < a.Tq; i0 += kTq) {
+    const int64_t ni = std::min(kTq, a.Tq - i0);
+    std::fill(acc.begin(), acc.end(), T(0));
+    std::fill(m.begin(), m.end(), -std::numeric_limits<T>::infinity());
+    std::fill(l.begin(), l.end(), T(0));
+    // Causal attention never looks past the last query of the tile.
+    const int64_t j_end = a.causal ? std::min(a.Tk, i0 + ni) : a.Tk;
+    for (int64_t j0 = 0; j0 < j_end; j0 += kTk) {
+      const int64_t nj = std::min(kTk, j_end - j0);
+      score_tile(a, hd.q.data(), hd.k.data(), i0, ni, j0, nj, b, h, bias, mask, s.data());
+      for (int64_t i = 0; i < ni; ++i) {
+        T* row = s.data() + i * nj;
+        T mx = m[i];
+        for (int64_t j = 0; j < nj; ++j) mx = row[j] > mx ? row[j] : mx;
+        T corr = kernels::exp_any(m[i] - mx);
+        T sum = 0;
+#pragma omp simd reduction(+ : sum)
+        for (int64_t j = 0; j < nj; ++j) {
+          row[j] = kernels::exp_any(row[j] - mx);
+          sum += row[j];
+        }
+        l[i] = l[i] * corr + sum;
+        m[i] = mx;
+        for (int64_t d = 0; d < a.D; ++d) acc[i * a.D + d] *= corr;
+        if (a.dropout > 0)
+          for (int64_t j = 0; j < nj; ++j) row[j] *= keep_scale<T>(a, b, h, i0 + i, j0 + j);
+      }
+      gemm_serial(dt, false, false, ni, a.D, nj, s.data(), nj, hd.v.data() + j0 * a.D, a.D,
+                  acc.data(), a.D, true);
+    }
+    for (int64_t i = 0; i < ni; ++i) {
+      T inv = T(1) / l[i];
+      T* o = O + ((b * a.Tq + i0 + i) * a.N + h) * a.D;
+      for (int64_t d = 0; d < a.D; ++d) o[d] = acc[i * a.D + d] * inv;
+      L[(b * a.N + h) * a.Tq + i0 + i] = m[i] + std::log(l[i]);
+    }
+  }
+}
+
+template <class T>
+void scatter_head(T* dst, int64_t b, int64_t h, int64_t Tn, const AttentionArgs& a, const std::vector<T>& src) {
+  for (int64_t t = 0; t < Tn; ++t)
+    std::memcpy(dst + ((b * Tn + t) * a.N + h) * a.D, src.data() + t * a.D, a.D * sizeof(T));
+}
+
+template <class T>
+void backward_head(const AttentionArgs& a, int64_t b, int64_t h, const T* Q, const T* K, const T* V,
+                   const Tensor& bias, const Tensor& mask, const T* O, const T* L, const T* dO,
+                   T* dQ, T* dK, T* dV, T* dB) {
+  const Dtype dt = sizeof(T) == 4 ? Dtype::Float32 : Dtype::Float64;
+  Head<T> hd;
+  std::vector<T> o, go;
+  gather_head(Q, b, h, a.Tq, a, hd.q);
+  gather_head(K, b, h, a.Tk, a, hd.k);
+  gather_head(V, b, h, a.Tk, a, hd.v);
+  gather_head(O, b, h, a.Tq, a, o);
+  gather_head(dO, b, h, a.Tq, a, go);
+  std::vector<T> dq(a.Tq * a.D, T(0)), dk(a.Tk * a.D, T(0)), dv(a.Tk * a.D, T(0));
+  std::vector<T> Dr(a.Tq);
+  for (int64_t i = 0; i < a.Tq; ++i) {
+    T s = 0;
+    for (int64_t d = 0; d < a.D; ++d) s += go[i * a.D + d] * o[i * a.D + d];
+    Dr[i] = s;
+  }
+  std::vector<T> p(kTq * kTk), pd(kTq * kTk), dp(kTq * kTk);
+  const T sc = static_cast<T>(a.scale);
+  for (int64_t i0 = 0; i0 < a.Tq; i0 += kTq) {
+    const int64_t ni = std::min(kTq, a.Tq - i0);
+    const int64_t j_end = a.causal ? std::min(a.Tk, i0 + ni) : a.Tk;
+    for (int64_t j0 = 0; j0 < j_end; j0 += kTk) {
+      const int64_t nj = std::min(kTk, j_end - j0);
+      score_tile(a, hd.q.data(), hd.k.data(), i0, ni, j0, nj, b, h, bias, mask, p.data());
+      for (int64_t i = 0; i < ni; ++i) {
+        T li = L[(b * a.N + h) * a.Tq + i0 + i];
+        for (int64_t j = 0; j < nj; ++j) {
+          p[i * nj + j] = kernels::exp_any(p[i * nj + j] - li);
+          pd[i * nj + j] = p[i * nj + j] * keep_scale<T>(a, b, h, i0 + i, j0 + j);
+        }
+      }
+      // dV += P_dropped^T dO ; dP = (dO V^T) * keep
+      gemm_serial(dt, true, false, nj, a.D, ni, pd.data(), nj, go.data() + i0 * a.D, a.D,
+                  dv.data() + j0 * a.D, a.D, true);
+      gemm_serial(dt, false, true, ni, nj, a.D, go.data() + i0 * a.D, a.D, hd.v.data() + j0 * a.D,
+                  a.D, dp.data(), nj, false);
+      for (int64_t i = 0; i < ni; ++i)
+        for (int64_t j = 0; j < nj; ++j) {
+          T pij = p[i * nj + j];
+          T ks = pij == T(0) ? T(0) : pd[i * nj + j] / pij;
+          T ds = pij * (dp[i * nj + j] * ks - Dr[i0 + i]);
+          if (dB) dB[((b * a.N + h) * a.Tq + i0 + i) * a.Tk + j0 + j] = ds;
+          dp[i * nj + j] = ds * sc;
+        }
+      gemm_serial(dt, false, false, ni, a.D, nj, dp.data(), nj, hd.k.data() + j0 * a.D, a.D,
+                  dq.data() + i0 * a.D, a.D, true);
+      gemm_serial(dt, true, false, nj, a.D, ni, dp.data(), nj, hd.q.data() + i0 * a.D, a.D,
+                  dk.data() + j0 * a.D, a.D, true);
+    }
+  }
+  scatter_head(dQ, b, h, a.Tq, a, dq);
+  scatter_head(dK, b, h, a.Tk, a, dk);
+  scatter_head(dV, b, h, a.Tk, a, dv);
+}
+
+}  // namespace
+
+void attention(const AttentionArgs& a, const Tensor& q, const Tensor& k, const Tensor& v,
+               const Tensor& bias, const Tensor& mask, const Tensor& out, const Tensor& lse) {
+  LAMINA_DISPATCH_FLOAT(q.dtype(), "dot_product_attention", [&] {
+    using T = scalar_t;
+    parallel_for(a.B * a.N, 1, [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p)
+        forward_head<T>(a, p / a.N, p % a.N, q.data<T>(), k.data<T>(), v.data<T>(), bias, mask,
+                        out.data<T>(), lse.data<T>());
+    });
+  });
+}
+
+void attention_backward(const AttentionArgs& a, const Tensor& q, const Tensor& k, const Tensor& v,
+                        const Tensor& bias, const Tensor& mask, const Tensor& out, const Tensor& lse,
+                        const Tensor& dout, const Tensor& dq, const Tensor& dk, const Tensor& dv,
+                        const Tensor& dbias) {
+  LAMINA_DISPATCH_FLOAT(q.dtype(), "dot_product_attention", [&] {
+    using T = scalar_t;
+    T* db = dbias.defined() ? dbias.data<T>() : nullptr;
+    parallel_for(a.B * a.N, 1, [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p)
+        backward_head<T>(a, p / a.N, p % a.N, q.data<T>(), k.data<T>(), v.data<T>(), bias, mask,
+                         out.data<T>(), lse.data<T>(), dout.data<T>(), dq.data<T>(), dk.data<T>(),
+                         dv.data<T>(), db);
+    });
+  });
+}
+
+}  // namespace lamina::cpu
