@@ -79,6 +79,33 @@ def test_grad_of_accumulated_views_does_not_alias():
     np.testing.assert_allclose(to_np(x.grad), 3 * np.ones((2, 3)))
 
 
+def test_grad_owns_its_memory():
+    """.grad is a dense tensor of its own: not a broadcast view, not the output gradient."""
+    x = leaf(np.ones(3))
+    ops.sum(x).backward()
+    assert x.grad.is_contiguous()
+    with lamina.no_grad():
+        x.grad[0] = 5.0
+    np.testing.assert_array_equal(to_np(x.grad), [5.0, 1.0, 1.0])
+    y = leaf(np.ones(3))
+    g = lamina.tensor(np.array([1.0, 2.0, 3.0]))
+    (y + 0).backward(g)
+    y.grad[0] = 100.0
+    np.testing.assert_array_equal(to_np(g), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(to_np(y.grad), [100.0, 2.0, 3.0])
+
+
+def test_tape_gradient_owns_its_memory():
+    x = lamina.tensor(np.ones((2, 2)))
+    with lamina.GradientTape() as tape:
+        tape.watch(x)
+        y = ops.sum(x)
+    g = tape.gradient(y, x)
+    assert g.is_contiguous()
+    g[0, 0] = 9.0
+    np.testing.assert_array_equal(to_np(g), [[9.0, 1.0], [1.0, 1.0]])
+
+
 def test_backward_non_scalar_requires_gradient():
     x = leaf([1.0, 2.0])
     y = x * 2
