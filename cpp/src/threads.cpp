@@ -24,9 +24,17 @@ class Pool {
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
   void resize(int n) {
+    std::lock_guard<std::mutex> lk(run_mu_);  // not while a parallel region runs
     stop();
-    quit_ = false;
-    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i] { loop(i); });
+    uint64_t gen;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      quit_ = false;
+      gen = generation_;
+    }
+    // New workers start at the current generation: one that started at 0
+    // would wake at once and call the finished (null) job of the last run.
+    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i, gen] { loop(i, gen); });
   }
 
   void run(int nchunks, const std::function<void(int)>& job) {
@@ -46,8 +54,7 @@ class Pool {
   }
 
  private:
-  void loop(int idx) {
-    uint64_t seen = 0;
+  void loop(int idx, uint64_t seen) {
     for (;;) {
       const std::function<void(int)>* job;
       {
