@@ -18,7 +18,7 @@ namespace lamina::cpu {
 
 namespace {
 
-constexpr int64_t kTq = 64, kTk = 64;
+constexpr int64_t kTq = 64, kTk = 128;
 
 template <class T>
 struct Head {
@@ -46,20 +46,21 @@ void score_tile(const AttentionArgs& a, const T* q, const T* k, int64_t i0, int6
   const bool* mp = mask.defined() ? mask.data<bool>() : nullptr;
   for (int64_t i = 0; i < ni; ++i) {
     T* row = s + i * nj;
-    for (int64_t j = 0; j < nj; ++j) {
-      T v = row[j] * sc;
-      int64_t qi = i0 + i, kj = j0 + j;
-      if (bp) {
-        const auto& st = bias.strides();
-        v += bp[b * st[0] + h * st[1] + qi * st[2] + kj * st[3]];
-      }
-      bool keep = !a.causal || kj <= qi;
-      if (mp) {
-        const auto& st = mask.strides();
-        keep = keep && mp[b * st[0] + h * st[1] + qi * st[2] + kj * st[3]];
-      }
-      row[j] = keep ? v : neg;
+    const int64_t qi = i0 + i;
+#pragma omp simd
+    for (int64_t j = 0; j < nj; ++j) row[j] *= sc;
+    if (bp) {
+      const auto& st = bias.strides();
+      const T* br = bp + b * st[0] + h * st[1] + qi * st[2] + j0 * st[3];
+      for (int64_t j = 0; j < nj; ++j) row[j] += br[j * st[3]];
     }
+    if (mp) {
+      const auto& st = mask.strides();
+      const bool* mr = mp + b * st[0] + h * st[1] + qi * st[2] + j0 * st[3];
+      for (int64_t j = 0; j < nj; ++j) row[j] = mr[j * st[3]] ? row[j] : neg;
+    }
+    if (a.causal)  // only the diagonal tile has keys after the query
+      for (int64_t j = std::max<int64_t>(0, qi - j0 + 1); j < nj; ++j) row[j] = neg;
   }
 }
 
@@ -152,26 +153,41 @@ void backward_head(const AttentionArgs& a, int64_t b, int64_t h, const T* Q, con
     for (int64_t j0 = 0; j0 < j_end; j0 += kTk) {
       const int64_t nj = std::min(kTk, j_end - j0);
       score_tile(a, hd.q.data(), hd.k.data(), i0, ni, j0, nj, b, h, bias, mask, p.data());
+      const bool drop = a.dropout > 0;
       for (int64_t i = 0; i < ni; ++i) {
         T li = L[(b * a.N + h) * a.Tq + i0 + i];
-        for (int64_t j = 0; j < nj; ++j) {
-          p[i * nj + j] = kernels::exp_any(p[i * nj + j] - li);
-          pd[i * nj + j] = p[i * nj + j] * keep_scale<T>(a, b, h, i0 + i, j0 + j);
-        }
+        T* pr = p.data() + i * nj;
+#pragma omp simd
+        for (int64_t j = 0; j < nj; ++j) pr[j] = kernels::exp_any(pr[j] - li);
+        T* pdr = pd.data() + i * nj;
+        if (drop)
+          for (int64_t j = 0; j < nj; ++j) pdr[j] = pr[j] * keep_scale<T>(a, b, h, i0 + i, j0 + j);
+        else
+          std::memcpy(pdr, pr, nj * sizeof(T));
       }
       // dV += P_dropped^T dO ; dP = (dO V^T) * keep
       gemm_serial(dt, true, false, nj, a.D, ni, pd.data(), nj, go.data() + i0 * a.D, a.D,
                   dv.data() + j0 * a.D, a.D, true);
       gemm_serial(dt, false, true, ni, nj, a.D, go.data() + i0 * a.D, a.D, hd.v.data() + j0 * a.D,
                   a.D, dp.data(), nj, false);
-      for (int64_t i = 0; i < ni; ++i)
-        for (int64_t j = 0; j < nj; ++j) {
-          T pij = p[i * nj + j];
-          T ks = pij == T(0) ? T(0) : pd[i * nj + j] / pij;
-          T ds = pij * (dp[i * nj + j] * ks - Dr[i0 + i]);
-          if (dB) dB[((b * a.N + h) * a.Tq + i0 + i) * a.Tk + j0 + j] = ds;
-          dp[i * nj + j] = ds * sc;
+      for (int64_t i = 0; i < ni; ++i) {
+        const T* pr = p.data() + i * nj;
+        const T* pdr = pd.data() + i * nj;
+        T* dr = dp.data() + i * nj;
+        const T di = Dr[i0 + i];
+        if (drop) {
+          for (int64_t j = 0; j < nj; ++j) {
+            T ks = pr[j] == T(0) ? T(0) : pdr[j] / pr[j];
+            dr[j] = pr[j] * (dr[j] * ks - di);
+          }
+        } else {
+#pragma omp simd
+          for (int64_t j = 0; j < nj; ++j) dr[j] = pr[j] * (dr[j] - di);
         }
+        if (dB) std::memcpy(dB + ((b * a.N + h) * a.Tq + i0 + i) * a.Tk + j0, dr, nj * sizeof(T));
+#pragma omp simd
+        for (int64_t j = 0; j < nj; ++j) dr[j] *= sc;
+      }
       gemm_serial(dt, false, false, ni, a.D, nj, dp.data(), nj, hd.k.data() + j0 * a.D, a.D,
                   dq.data() + i0 * a.D, a.D, true);
       gemm_serial(dt, true, false, nj, a.D, ni, dp.data(), nj, hd.q.data() + i0 * a.D, a.D,

@@ -31,7 +31,12 @@ Tensor dot_product_attention(const Tensor& q_in, const Tensor& k_in, const Tenso
   Tensor q = contiguous(q_in), k = contiguous(cast(k_in, dt)), v = contiguous(cast(v_in, dt));
   const Shape full{B, N, Tq, Tk};
   auto broadcast4 = [&](const Tensor& t, const char* what) {
-    if (t.ndim() > 4 || broadcast_shapes(t.shape(), full, op) != full) {
+    bool ok = t.ndim() <= 4;
+    for (int i = 0; ok && i < t.ndim(); ++i) {
+      int64_t d = t.shape()[t.ndim() - 1 - i];
+      ok = d == 1 || d == full[3 - i];
+    }
+    if (!ok) {
       throw ValueError(op_err(op, std::string(what) + " of shape " + shape_str(t.shape()) +
                                       " does not broadcast to (batch, heads, q_seq, k_seq) = " +
                                       shape_str(full)));
