@@ -135,7 +135,8 @@ std::pair<Tensor, Tensor> promote_pair(nb::handle a_obj, nb::handle b_obj) {
 Axes parse_axes(nb::handle obj) {
   if (obj.is_none()) return std::nullopt;
   std::vector<int64_t> ax;
-  if (PyLong_Check(obj.ptr())) {
+  // Any integer scalar (int, np.int64: __index__) is one axis, as NumPy.
+  if (PyLong_Check(obj.ptr()) || (PyIndex_Check(obj.ptr()) && !PySequence_Check(obj.ptr()))) {
     ax.push_back(nb::cast<int64_t>(obj));
   } else {
     for (nb::handle h : nb::iter(obj)) ax.push_back(nb::cast<int64_t>(h));

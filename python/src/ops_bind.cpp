@@ -13,7 +13,8 @@ namespace lamina::py {
 namespace {
 
 Shape parse_shape(nb::handle obj) {
-  if (PyLong_Check(obj.ptr())) return {nb::cast<int64_t>(obj)};
+  if (PyLong_Check(obj.ptr()) || (PyIndex_Check(obj.ptr()) && !PySequence_Check(obj.ptr())))
+    return {nb::cast<int64_t>(obj)};
   Shape s;
   for (nb::handle h : nb::iter(obj)) s.push_back(nb::cast<int64_t>(h));
   return s;

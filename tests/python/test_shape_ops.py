@@ -490,3 +490,17 @@ def test_index_add_matches_np_add_at(rng, axis):
     np.add.at(want, (slice(None),) * (axis % 2) + (idx,), upd)
     assert_matches(ops.index_add(lamina.tensor(base), axis, idx, upd), want)
     assert_matches(ops.scatter_add(lamina.tensor(base), axis, idx, upd), want)
+
+
+@pytest.mark.parametrize("itype", [np.int32, np.int64])
+def test_numpy_integer_axes_and_shapes(itype):
+    a = np.arange(6.0).reshape(2, 3)
+    t = lamina.tensor(a)
+    assert_matches(ops.sum(t, axis=itype(1)), a.sum(axis=itype(1)))
+    assert_matches(ops.max(t, axis=(itype(0),), keepdims=True), a.max(axis=(0,), keepdims=True))
+    assert_matches(ops.expand_dims(t, itype(0)), np.expand_dims(a, 0))
+    assert_matches(ops.squeeze(ops.expand_dims(t, 0), itype(0)), a)
+    assert_matches(ops.reshape(t, itype(6)), a.reshape(6))
+    assert_matches(ops.tile(t, itype(2)), np.tile(a, 2))
+    assert_matches(ops.argmax(t, axis=itype(0)), np.argmax(a, axis=0))
+    assert_matches(t[itype(1), itype(-1)], a[1, -1])
