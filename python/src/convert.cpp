@@ -1,5 +1,6 @@
 #include "convert.h"
 
+#include <cstdint>
 #include <cstring>
 
 #include <nanobind/stl/string.h>
@@ -54,6 +55,8 @@ nb::object as_supported_numpy(nb::handle obj) {
                   "': lamina supports float32, float64, int32, int64 and bool");
 }
 
+bool fits_int32(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
+
 }  // namespace
 
 Tensor wrap_ndarray(const nb::ndarray<nb::ro>& a) {
@@ -93,7 +96,8 @@ Tensor to_tensor(nb::handle obj, std::optional<Dtype> dtype, bool copy) {
   if (PyBool_Check(obj.ptr())) {
     t = scalar(obj.ptr() == Py_True, Dtype::Bool);
   } else if (PyLong_Check(obj.ptr())) {
-    t = scalar(static_cast<double>(nb::cast<int64_t>(obj)), Dtype::Int32);
+    int64_t v = nb::cast<int64_t>(obj);
+    t = scalar(static_cast<double>(v), fits_int32(v) ? Dtype::Int32 : Dtype::Int64);
   } else if (PyFloat_CheckExact(obj.ptr())) {
     t = scalar(nb::cast<double>(obj), Dtype::Float32);
   } else {
@@ -105,7 +109,11 @@ Tensor to_tensor(nb::handle obj, std::optional<Dtype> dtype, bool copy) {
       // Python lists: floats default to float32 and ints to int32, as keras.ops.
       std::string name = nb::cast<std::string>(arr.attr("dtype").attr("name"));
       if (name == "float64") arr = arr.attr("astype")("float32");
-      if (name == "int64") arr = arr.attr("astype")("int32");
+      // ...unless a value needs int64 (no silent wrap-around).
+      if (name == "int64" && (nb::cast<int64_t>(arr.attr("size")) == 0 ||
+                              (fits_int32(nb::cast<int64_t>(arr.attr("min")())) &&
+                               fits_int32(nb::cast<int64_t>(arr.attr("max")())))))
+        arr = arr.attr("astype")("int32");
     }
     nb::ndarray<nb::ro> nd = nb::cast<nb::ndarray<nb::ro>>(arr);
     t = wrap_ndarray(nd);
@@ -126,6 +134,17 @@ Operand to_operand(nb::handle obj) {
 std::pair<Tensor, Tensor> promote_pair(nb::handle a_obj, nb::handle b_obj) {
   Operand a = to_operand(a_obj), b = to_operand(b_obj);
   Dtype dt = result_dtype(a.t, a.weak, b.t, b.weak);
+  // A Python int the int32 result cannot hold raises, as NumPy (NEP 50).
+  for (nb::handle h : {a_obj, b_obj}) {
+    if (dt == Dtype::Int32 && PyLong_Check(h.ptr()) && !PyBool_Check(h.ptr())) {
+      int64_t v = nb::cast<int64_t>(h);
+      if (!fits_int32(v)) {
+        PyErr_SetString(PyExc_OverflowError,
+                        ("Python integer " + std::to_string(v) + " out of bounds for int32").c_str());
+        throw nb::python_error();
+      }
+    }
+  }
   // A weak scalar is re-made on the other operand's device.
   if (a.weak && !b.weak && a.t.device() != b.t.device()) a.t = to_device(a.t, b.t.device());
   if (b.weak && !a.weak && a.t.device() != b.t.device()) b.t = to_device(b.t, a.t.device());

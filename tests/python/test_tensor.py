@@ -348,3 +348,27 @@ def test_unary_ops_accept_python_scalars_and_lists():
     assert_matches(ops.sqrt([4.0, 9.0]), np.array([2.0, 3.0], np.float32))
     assert_matches(ops.sum([1, 2, 3]), np.int64(6))
     assert_matches(ops.matmul([[1.0, 2.0]], np.array([[3.0], [4.0]], np.float32)), np.array([[11.0]], np.float32))
+
+
+def test_python_ints_beyond_int32_are_not_wrapped():
+    big = 2**40
+    t = lamina.tensor([big, 1])
+    assert t.dtype == "int64"
+    np.testing.assert_array_equal(to_np(t), [big, 1])
+    assert lamina.tensor(big).dtype == "int64" and lamina.tensor(big).item() == big
+    assert lamina.tensor(-(2**31)).dtype == "int32" and lamina.tensor(-(2**31)).item() == -(2**31)
+    assert lamina.tensor([2**31 - 1, -(2**31)]).dtype == "int32"
+    assert lamina.tensor([]).dtype == "float32"
+
+
+def test_weak_int_overflow_raises_like_numpy():
+    a = np.array([1, 2], np.int32)
+    with pytest.raises(OverflowError):
+        a + 2**40
+    with pytest.raises(OverflowError):
+        lamina.tensor(a) + 2**40
+    with pytest.raises(OverflowError):
+        2**40 * lamina.tensor(a)
+    # int64 tensors and float tensors take it
+    assert_matches(lamina.tensor(a.astype(np.int64)) + 2**40, a.astype(np.int64) + 2**40)
+    assert (lamina.tensor(np.array([1.0], np.float32)) + 2**40).dtype == "float32"
