@@ -223,3 +223,17 @@ def test_0d_and_empty_interop():
     e = lamina.tensor(np.zeros((0, 4), np.int32))
     assert np.asarray(e).shape == (0, 4) and np.asarray(e).dtype == np.int32
     assert np.from_dlpack(e).shape == (0, 4)
+
+
+def test_negative_strides_across_dlpack_and_numpy():
+    t = lamina.tensor(np.arange(6.0))
+    r = t[::-1]
+    np.testing.assert_array_equal(np.from_dlpack(r), np.arange(6.0)[::-1])
+    np.testing.assert_array_equal(np.asarray(r), np.arange(6.0)[::-1])
+    base = np.arange(6.0)
+    v = lamina.from_dlpack(base[::-2])
+    assert_matches(v, base[::-2])
+    base[5] = -1.0
+    assert to_np(v)[0] == -1.0
+    w = lamina.from_numpy(base[::-2])
+    assert_matches(w, base[::-2])

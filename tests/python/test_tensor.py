@@ -76,7 +76,7 @@ def test_tensor_requires_grad_argument():
     assert not lamina.tensor([1.0]).requires_grad
 
 
-def test_tensor_of_tensor_and_nested_numpy_scalars():
+def test_tensor_of_tensor():
     t = lamina.tensor([1.0, 2.0])
     assert lamina.tensor(t).dtype == "float32"
     assert_matches(lamina.tensor(t, dtype="float64"), np.array([1.0, 2.0]))
