@@ -26,6 +26,9 @@ constexpr size_t kHugeThreshold = size_t(4) << 20;
 constexpr size_t kHugePage = size_t(2) << 20;
 
 constexpr size_t kCacheLimit = size_t(512) << 20;
+// Blocks from here up are cached: glibc serves them with mmap, so each fresh
+// one costs page faults and zeroing.
+constexpr size_t kCacheThreshold = size_t(128) << 10;
 
 size_t padded_size(size_t nbytes) {
   size_t align = nbytes >= kHugeThreshold ? kHugePage : 64;
@@ -33,7 +36,7 @@ size_t padded_size(size_t nbytes) {
   return padded == 0 ? align : padded;
 }
 
-// Freed huge blocks by padded size. Leaked on purpose at exit (no static
+// Freed large blocks by padded size. Leaked on purpose at exit (no static
 // destructor order problems with tensors freed late).
 struct HostCache {
   std::mutex mu;
@@ -47,7 +50,7 @@ HostCache& cache() {
 
 void* host_alloc(size_t nbytes) {
   size_t padded = padded_size(nbytes);
-  if (padded >= kHugeThreshold) {
+  if (padded >= kCacheThreshold) {
     HostCache& c = cache();
     std::lock_guard<std::mutex> g(c.mu);
     auto it = c.blocks.find(padded);
@@ -73,7 +76,7 @@ void* host_alloc(size_t nbytes) {
 
 void host_free(void* p, size_t nbytes) {
   size_t padded = padded_size(nbytes);
-  if (padded >= kHugeThreshold && padded <= kCacheLimit / 4) {
+  if (padded >= kCacheThreshold && padded <= kCacheLimit / 4) {
     HostCache& c = cache();
     std::lock_guard<std::mutex> g(c.mu);
     while (c.bytes + padded > kCacheLimit && !c.blocks.empty()) {
