@@ -17,8 +17,8 @@ random_kernel(int64_t n, Geom<1> g, T* out, uint64_t seed, uint64_t counter, int
     int64_t off[1];
     geom_offsets<1>(g, i, off);
     const uint64_t e = static_cast<uint64_t>(start + i);
-    out[off[0]] = static_cast<T>(Normal ? kernels::philox_normal(seed, counter, e)
-                                        : kernels::philox_uniform(seed, counter, e));
+    out[off[0]] = Normal ? kernels::philox_normal<T>(seed, counter, e)
+                         : kernels::philox_uniform<T>(seed, counter, e);
   }
 }
 

@@ -33,7 +33,8 @@ def _take(stream, shape):
     """Reserves counters for one draw of `shape` from `stream` (a dict)."""
     with _lock:
         seed, counter = stream["seed"], stream["counter"]
-        stream["counter"] += (_numel(shape) + 3) // 4 + 1
+        # float32 draws take a Philox block per 4 values, float64 per 2.
+        stream["counter"] += (_numel(shape) + 1) // 2 + 1
     return seed, counter
 
 

@@ -68,7 +68,7 @@ template <class T>
 T keep_scale(const AttentionArgs& a, int64_t b, int64_t h, int64_t qi, int64_t kj) {
   if (a.dropout <= 0) return T(1);
   uint64_t idx = static_cast<uint64_t>(((b * a.N + h) * a.Tq + qi) * a.Tk + kj);
-  float u = kernels::philox_uniform(a.seed, a.counter, idx);
+  float u = kernels::philox_uniform<float>(a.seed, a.counter, idx);
   return u >= static_cast<float>(a.dropout) ? static_cast<T>(1.0 / (1.0 - a.dropout)) : T(0);
 }
 

@@ -38,21 +38,46 @@ LAMINA_HD Philox4 philox4x32(uint64_t counter, uint64_t seed) {
 // 24 random bits to a float in [0, 1).
 LAMINA_HD float u32_to_unit(uint32_t x) { return static_cast<float>(x >> 8) * (1.0f / 16777216.0f); }
 
-// Element i of a uniform stream: one Philox block serves four elements.
-LAMINA_HD float philox_uniform(uint64_t seed, uint64_t counter, uint64_t i) {
-  Philox4 r = philox4x32(counter + i / 4, seed);
-  return u32_to_unit(r.v[i % 4]);
+// 53 random bits to a double in [0, 1).
+LAMINA_HD double u64_to_unit(uint32_t hi, uint32_t lo) {
+  uint64_t bits = (static_cast<uint64_t>(hi) << 21) ^ (lo >> 11);
+  return static_cast<double>(bits & ((uint64_t(1) << 53) - 1)) * (1.0 / 9007199254740992.0);
 }
 
-// Element i of a standard normal stream: Box-Muller on a pair of the block.
-LAMINA_HD float philox_normal(uint64_t seed, uint64_t counter, uint64_t i) {
-  Philox4 r = philox4x32(counter + i / 4, seed);
-  int pair = static_cast<int>((i % 4) / 2) * 2;
-  float u1 = (static_cast<float>(r.v[pair] >> 8) + 1.0f) * (1.0f / 16777216.0f);  // (0, 1]
-  float u2 = u32_to_unit(r.v[pair + 1]);
-  float rad = std::sqrt(-2.0f * std::log(u1));
-  float ang = 6.283185307179586f * u2;
-  return (i % 2) ? rad * std::sin(ang) : rad * std::cos(ang);
+// Element i of a uniform stream. float: one Philox block serves four
+// elements (24 bits each); double: two (53 bits each), as NumPy's float64.
+template <class T>
+LAMINA_HD T philox_uniform(uint64_t seed, uint64_t counter, uint64_t i) {
+  if constexpr (sizeof(T) == 4) {
+    Philox4 r = philox4x32(counter + i / 4, seed);
+    return u32_to_unit(r.v[i % 4]);
+  } else {
+    Philox4 r = philox4x32(counter + i / 2, seed);
+    int w = static_cast<int>(i % 2) * 2;
+    return u64_to_unit(r.v[w], r.v[w + 1]);
+  }
+}
+
+// Element i of a standard normal stream: Box-Muller on a pair of uniforms
+// from the element's block (two pairs per block for float, one for double).
+template <class T>
+LAMINA_HD T philox_normal(uint64_t seed, uint64_t counter, uint64_t i) {
+  if constexpr (sizeof(T) == 4) {
+    Philox4 r = philox4x32(counter + i / 4, seed);
+    int pair = static_cast<int>((i % 4) / 2) * 2;
+    float u1 = (static_cast<float>(r.v[pair] >> 8) + 1.0f) * (1.0f / 16777216.0f);  // (0, 1]
+    float u2 = u32_to_unit(r.v[pair + 1]);
+    float rad = std::sqrt(-2.0f * std::log(u1));
+    float ang = 6.283185307179586f * u2;
+    return (i % 2) ? rad * std::sin(ang) : rad * std::cos(ang);
+  } else {
+    Philox4 r = philox4x32(counter + i / 2, seed);
+    double u1 = 1.0 - u64_to_unit(r.v[0], r.v[1]);  // (0, 1]
+    double u2 = u64_to_unit(r.v[2], r.v[3]);
+    double rad = std::sqrt(-2.0 * std::log(u1));
+    double ang = 6.283185307179586 * u2;
+    return (i % 2) ? rad * std::sin(ang) : rad * std::cos(ang);
+  }
 }
 
 }  // namespace lamina::kernels
