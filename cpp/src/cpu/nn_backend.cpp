@@ -12,7 +12,8 @@ const NnBackend kCpuNn{cpu::im2col,         cpu::col2im,        cpu::max_pool,
                        cpu::row_norm,       cpu::row_norm_backward, cpu::batch_norm,
                        cpu::batch_norm_backward, cpu::dropout,  cpu::sparse_xent,
                        cpu::sparse_xent_backward, cpu::rnn_forward, cpu::rnn_backward,
-                       cpu::attention, cpu::attention_backward};
+                       cpu::attention, cpu::attention_backward,
+                       cpu::conv2d, cpu::conv2d_backward};
 std::array<const NnBackend*, 2> g_nn{&kCpuNn, nullptr};
 }  // namespace
 

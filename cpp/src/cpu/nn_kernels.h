@@ -6,6 +6,9 @@ namespace lamina::cpu {
 
 void im2col(const Tensor& x, const Window2d& g, const Tensor& cols);
 void col2im(const Tensor& cols, const Window2d& g, const Tensor& x);
+void conv2d(const Tensor& x, const Tensor& w, const Window2d& g, const Tensor& y);
+void conv2d_backward(const Tensor& x, const Tensor& w, const Window2d& g, const Tensor& gy,
+                     const Tensor& dx, const Tensor& dw);
 void max_pool(const Tensor& x, const Window2d& g, const Tensor& out, const Tensor& arg);
 void max_pool_backward(const Tensor& gout, const Tensor& arg, const Window2d& g, const Tensor& dx);
 void avg_pool(const Tensor& x, const Window2d& g, const Tensor& out);

@@ -58,28 +58,18 @@ Tensor col2im_raw(const Tensor& cols, const Window2d& g) {
 
 Tensor swap2(const Tensor& t) { return transpose(t, std::vector<int64_t>{1, 0}); }
 
-Tensor conv2d_single(const Tensor& x_in, const Tensor& kernel, std::pair<int64_t, int64_t> s,
+Tensor conv2d_single(const Tensor& x_in, const Tensor& kernel_in, std::pair<int64_t, int64_t> s,
                      bool same, std::pair<int64_t, int64_t> d) {
-  const Shape& ks = kernel.shape();
-  Tensor x = contiguous(x_in);
+  const Shape& ks = kernel_in.shape();
+  Tensor x = contiguous(x_in), kernel = contiguous(kernel_in);
   Window2d g = make_window(x.shape(), ks[0], ks[1], s, d, same, "conv2d");
-  const int64_t F = ks[3], K = ks[0] * ks[1] * ks[2];
-  Tensor out;
-  {
-    NoGradGuard ng;
-    Tensor cols = im2col_raw(x, g);
-    out = reshape(matmul(cols, reshape(detach(kernel), {K, F})), {g.n, g.oh, g.ow, F});
-  }
-  Shape kshape = ks;
-  return record("conv2d", {x, kernel}, out, [x, kernel, g, K, F, kshape](const Tensor& gout) {
-    Tensor g2 = reshape(contiguous(gout), {g.n * g.oh * g.ow, F});
-    Tensor dx, dw;
-    if (kernel.requires_grad()) {
-      // Columns are recomputed rather than kept from the forward pass: less
-      // memory held across the whole network for one extra cheap copy.
-      dw = reshape(matmul(swap2(im2col_raw(detach(x), g)), g2), kshape);
-    }
-    if (x.requires_grad()) dx = col2im_raw(matmul(g2, swap2(reshape(detach(kernel), {K, F}))), g);
+  const int64_t F = ks[3];
+  Tensor out = empty({g.n, g.oh, g.ow, F}, x.dtype(), x.device());
+  nn_backend(x.device(), "conv2d").conv2d(x, kernel, g, out);
+  return record("conv2d", {x, kernel}, out, [x, kernel, g](const Tensor& gout) {
+    Tensor dx = x.requires_grad() ? zeros(x.shape(), x.dtype(), x.device()) : Tensor();
+    Tensor dw = kernel.requires_grad() ? empty(kernel.shape(), x.dtype(), x.device()) : Tensor();
+    nn_backend(x.device(), "conv2d").conv2d_backward(detach(x), detach(kernel), g, contiguous(gout), dx, dw);
     return std::vector<Tensor>{dx, dw};
   });
 }
