@@ -73,26 +73,44 @@ void forward_rows(const RnnArgs& a, int64_t b0, int64_t b1, const T* xw, const T
       }
       const T* x = xw + (b * T_ + t) * GU;
       T* ac = act + (b * T_ + s) * GU;
-      for (int64_t u = 0; u < U; ++u) {
-        T xg[4], rg[4], ag[4], hn;
-        for (int64_t k = 0; k < G; ++k) {
-          xg[k] = x[k * U + u];
-          rg[k] = rec[r * GU + k * U + u];
+      const T* rc = rec.data() + r * GU;
+      T* hr = h.data() + r * U;
+      T* cr = c.data() + r * U;
+      T* po = prev_out.data() + r * U;
+      // One loop per cell type with the gate count fixed at compile time, so
+      // the loop over units vectorises (exp included).
+      if (lstm) {
+#pragma omp simd
+        for (int64_t u = 0; u < U; ++u) {
+          T xg[4] = {x[u], x[U + u], x[2 * U + u], x[3 * U + u]};
+          T rg[4] = {rc[u], rc[U + u], rc[2 * U + u], rc[3 * U + u]};
+          T ag[4], cn;
+          T hn = kernels::lstm_cell(xg, rg, cr[u], ag, &cn);
+          ac[u] = ag[0]; ac[U + u] = ag[1]; ac[2 * U + u] = ag[2]; ac[3 * U + u] = ag[3];
+          cr[u] = cn;
+          hr[u] = o[u] = po[u] = hn;
         }
-        if (lstm) {
-          T cn;
-          hn = kernels::lstm_cell(xg, rg, c[r * U + u], ag, &cn);
-          c[r * U + u] = cn;
-        } else if (gru) {
-          hn = kernels::gru_cell(xg, rg, h[r * U + u], a.reset_after, ag);
-          rec_h[(b * T_ + s) * U + u] = a.reset_after ? rg[2] : rh[r * U + u];
-        } else {
-          hn = ag[0] = kernels::simple_rnn_cell(xg[0], rg[0]);
+      } else if (gru) {
+        T* rh_s = rec_h + (b * T_ + s) * U;
+        const T* rhr = rh.data() + r * U;
+        const bool ra = a.reset_after;
+#pragma omp simd
+        for (int64_t u = 0; u < U; ++u) {
+          T xg[3] = {x[u], x[U + u], x[2 * U + u]};
+          T rg[3] = {rc[u], rc[U + u], rc[2 * U + u]};
+          T ag[3];
+          T hn = kernels::gru_cell(xg, rg, hr[u], ra, ag);
+          rh_s[u] = ra ? rg[2] : rhr[u];
+          ac[u] = ag[0]; ac[U + u] = ag[1]; ac[2 * U + u] = ag[2];
+          hr[u] = o[u] = po[u] = hn;
         }
-        for (int64_t k = 0; k < G; ++k) ac[k * U + u] = ag[k];
-        h[r * U + u] = hn;
-        o[u] = hn;
-        prev_out[r * U + u] = hn;
+      } else {
+#pragma omp simd
+        for (int64_t u = 0; u < U; ++u) {
+          T hn = kernels::simple_rnn_cell(x[u], rc[u]);
+          ac[u] = hn;
+          hr[u] = o[u] = po[u] = hn;
+        }
       }
       std::memcpy(cs, c.data() + r * U, U * sizeof(T));
     }
@@ -134,18 +152,36 @@ void backward_rows(const RnnArgs& a, int64_t b0, int64_t b1, const T* dout, cons
         continue;
       }
       const T* ac = act + (b * T_ + s) * GU;
+      T* dhr = dh.data() + r * U;
+      T* car = carry.data() + r * U;
+      T* dzr = dz.data() + r * GU;
+      T* dnr = dnext.data() + r * U;
+      if (lstm) {
+        T* dcr = dc.data() + r * U;
+        const T* cs = cst + (b * T_ + s) * U;
+        const T* cp = s > 0 ? cst + (b * T_ + s - 1) * U : (c0 ? c0 + b * U : nullptr);
+#pragma omp simd
+        for (int64_t u = 0; u < U; ++u) {
+          T g = dhr[u] + dhs[u] + car[u];
+          car[u] = T(0);
+          T ag[4] = {ac[u], ac[U + u], ac[2 * U + u], ac[3 * U + u]};
+          T dxg[4], dcp;
+          kernels::lstm_cell_backward(ag, cs[u], cp ? cp[u] : T(0), g, dcr[u], dxg, &dcp);
+          dcr[u] = dcp;
+          dx[u] = dzr[u] = dxg[0];
+          dx[U + u] = dzr[U + u] = dxg[1];
+          dx[2 * U + u] = dzr[2 * U + u] = dxg[2];
+          dx[3 * U + u] = dzr[3 * U + u] = dxg[3];
+          dnr[u] = T(0);
+        }
+        continue;
+      }
       for (int64_t u = 0; u < U; ++u) {
-        T g = dh[r * U + u] + dhs[u] + carry[r * U + u];
-        carry[r * U + u] = T(0);
+        T g = dhr[u] + dhs[u] + car[u];
+        car[u] = T(0);
         T ag[4], dxg[4], drg[4], direct = T(0);
         for (int64_t k = 0; k < G; ++k) ag[k] = ac[k * U + u];
-        if (lstm) {
-          T c_prev = s > 0 ? cst[(b * T_ + s - 1) * U + u] : (c0 ? c0[b * U + u] : T(0));
-          T dcp;
-          kernels::lstm_cell_backward(ag, cst[(b * T_ + s) * U + u], c_prev, g, dc[r * U + u], dxg, &dcp);
-          dc[r * U + u] = dcp;
-          for (int k = 0; k < 4; ++k) drg[k] = dxg[k];
-        } else if (gru) {
+        if (gru) {
           kernels::gru_cell_backward(ag, rec_h[(b * T_ + s) * U + u], hprev[(b * T_ + s) * U + u], g,
                                      a.reset_after, dxg, drg, &direct);
         } else {
@@ -153,9 +189,9 @@ void backward_rows(const RnnArgs& a, int64_t b0, int64_t b1, const T* dout, cons
         }
         for (int64_t k = 0; k < G; ++k) {
           dx[k * U + u] = dxg[k];
-          dz[r * GU + k * U + u] = drg[k];
+          dzr[k * U + u] = drg[k];
         }
-        dnext[r * U + u] = direct;
+        dnr[u] = direct;
       }
     }
     if (split) {
