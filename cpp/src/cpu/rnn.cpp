@@ -32,6 +32,59 @@ void over_rows(int64_t B, Fn&& fn) {
   });
 }
 
+// The gate math of one batch row for one step. Separate functions with
+// restrict parameters, because that is what lets gcc vectorise the loop over
+// units (restrict on local pointers is not used for alias analysis).
+template <class T>
+void lstm_row(int64_t U, const T* __restrict x, const T* __restrict rc, T* __restrict c,
+              T* __restrict act, T* __restrict h, T* __restrict out, T* __restrict prev_out) {
+  for (int64_t u = 0; u < U; ++u) {
+    T i, f, g, o, cn;
+    T hn = kernels::lstm_cell(x[u] + rc[u], x[U + u] + rc[U + u], x[2 * U + u] + rc[2 * U + u],
+                              x[3 * U + u] + rc[3 * U + u], c[u], i, f, g, o, cn);
+    act[u] = i;
+    act[U + u] = f;
+    act[2 * U + u] = g;
+    act[3 * U + u] = o;
+    c[u] = cn;
+    h[u] = out[u] = prev_out[u] = hn;
+  }
+}
+
+// (Pure copies stay out of these loops: gcc would split them off as memcpy
+// calls and then give up vectorising the rest.)
+template <class T, bool ra>
+void gru_row(int64_t U, const T* __restrict x, const T* __restrict rc, T* __restrict act,
+             T* __restrict h, T* __restrict out, T* __restrict prev_out) {
+  for (int64_t u = 0; u < U; ++u) {
+    T z, r, hh;
+    T hn = kernels::gru_cell(x[u], x[U + u], x[2 * U + u], rc[u], rc[U + u], rc[2 * U + u], h[u],
+                             ra, z, r, hh);
+    act[u] = z;
+    act[U + u] = r;
+    act[2 * U + u] = hh;
+    h[u] = out[u] = prev_out[u] = hn;
+  }
+}
+
+template <class T>
+void lstm_row_backward(int64_t U, const T* __restrict act, const T* __restrict c,
+                       const T* __restrict c_prev, const T* __restrict dh_step,
+                       const T* __restrict dh, const T* __restrict carry, T* __restrict dc,
+                       T* __restrict dz) {
+  for (int64_t u = 0; u < U; ++u) {
+    T g = dh[u] + dh_step[u] + carry[u];
+    T di, df, dg, dog, dcp;
+    kernels::lstm_cell_backward(act[u], act[U + u], act[2 * U + u], act[3 * U + u], c[u],
+                                c_prev[u], g, dc[u], di, df, dg, dog, dcp);
+    dc[u] = dcp;
+    dz[u] = di;
+    dz[U + u] = df;
+    dz[2 * U + u] = dg;
+    dz[3 * U + u] = dog;
+  }
+}
+
 template <class T>
 void forward_rows(const RnnArgs& a, int64_t b0, int64_t b1, const T* xw, const T* uk, const T* rb,
                   const T* h0, const T* c0, const T* mask, T* out, T* act, T* cst, T* hprev,
@@ -75,42 +128,17 @@ void forward_rows(const RnnArgs& a, int64_t b0, int64_t b1, const T* xw, const T
       T* ac = act + (b * T_ + s) * GU;
       const T* rc = rec.data() + r * GU;
       T* hr = h.data() + r * U;
-      T* cr = c.data() + r * U;
       T* po = prev_out.data() + r * U;
-      // One loop per cell type with the gate count fixed at compile time, so
-      // the loop over units vectorises (exp included).
       if (lstm) {
-#pragma omp simd
-        for (int64_t u = 0; u < U; ++u) {
-          T xg[4] = {x[u], x[U + u], x[2 * U + u], x[3 * U + u]};
-          T rg[4] = {rc[u], rc[U + u], rc[2 * U + u], rc[3 * U + u]};
-          T ag[4], cn;
-          T hn = kernels::lstm_cell(xg, rg, cr[u], ag, &cn);
-          ac[u] = ag[0]; ac[U + u] = ag[1]; ac[2 * U + u] = ag[2]; ac[3 * U + u] = ag[3];
-          cr[u] = cn;
-          hr[u] = o[u] = po[u] = hn;
-        }
+        lstm_row(U, x, rc, c.data() + r * U, ac, hr, o, po);
       } else if (gru) {
-        T* rh_s = rec_h + (b * T_ + s) * U;
-        const T* rhr = rh.data() + r * U;
-        const bool ra = a.reset_after;
-#pragma omp simd
-        for (int64_t u = 0; u < U; ++u) {
-          T xg[3] = {x[u], x[U + u], x[2 * U + u]};
-          T rg[3] = {rc[u], rc[U + u], rc[2 * U + u]};
-          T ag[3];
-          T hn = kernels::gru_cell(xg, rg, hr[u], ra, ag);
-          rh_s[u] = ra ? rg[2] : rhr[u];
-          ac[u] = ag[0]; ac[U + u] = ag[1]; ac[2 * U + u] = ag[2];
-          hr[u] = o[u] = po[u] = hn;
-        }
+        // reset_after as a template argument keeps the unit loop branch-free.
+        std::memcpy(rec_h + (b * T_ + s) * U, a.reset_after ? rc + 2 * U : rh.data() + r * U,
+                    U * sizeof(T));
+        if (a.reset_after) gru_row<T, true>(U, x, rc, ac, hr, o, po);
+        else gru_row<T, false>(U, x, rc, ac, hr, o, po);
       } else {
-#pragma omp simd
-        for (int64_t u = 0; u < U; ++u) {
-          T hn = kernels::simple_rnn_cell(x[u], rc[u]);
-          ac[u] = hn;
-          hr[u] = o[u] = po[u] = hn;
-        }
+        for (int64_t u = 0; u < U; ++u) hr[u] = o[u] = po[u] = ac[u] = kernels::simple_rnn_cell(x[u], rc[u]);
       }
       std::memcpy(cs, c.data() + r * U, U * sizeof(T));
     }
@@ -130,7 +158,7 @@ void backward_rows(const RnnArgs& a, int64_t b0, int64_t b1, const T* dout, cons
   const bool split = gru && !a.reset_after;
   const Dtype dt = sizeof(T) == 4 ? Dtype::Float32 : Dtype::Float64;
   std::vector<T> dh(nb * U), dc(nb * U), carry(nb * U, T(0)), dnext(nb * U), drh(nb * U);
-  std::vector<T> dz(nb * GU);
+  std::vector<T> dz(nb * GU), zero_row(U, T(0));
   for (int64_t r = 0; r < nb; ++r)
     for (int64_t u = 0; u < U; ++u) {
       dh[r * U + u] = dout[((b0 + r) * (T_ + 2) + T_) * U + u];
@@ -157,41 +185,32 @@ void backward_rows(const RnnArgs& a, int64_t b0, int64_t b1, const T* dout, cons
       T* dzr = dz.data() + r * GU;
       T* dnr = dnext.data() + r * U;
       if (lstm) {
-        T* dcr = dc.data() + r * U;
-        const T* cs = cst + (b * T_ + s) * U;
-        const T* cp = s > 0 ? cst + (b * T_ + s - 1) * U : (c0 ? c0 + b * U : nullptr);
-#pragma omp simd
-        for (int64_t u = 0; u < U; ++u) {
-          T g = dhr[u] + dhs[u] + car[u];
-          car[u] = T(0);
-          T ag[4] = {ac[u], ac[U + u], ac[2 * U + u], ac[3 * U + u]};
-          T dxg[4], dcp;
-          kernels::lstm_cell_backward(ag, cs[u], cp ? cp[u] : T(0), g, dcr[u], dxg, &dcp);
-          dcr[u] = dcp;
-          dx[u] = dzr[u] = dxg[0];
-          dx[U + u] = dzr[U + u] = dxg[1];
-          dx[2 * U + u] = dzr[2 * U + u] = dxg[2];
-          dx[3 * U + u] = dzr[3 * U + u] = dxg[3];
-          dnr[u] = T(0);
-        }
+        const T* cp = s > 0 ? cst + (b * T_ + s - 1) * U : (c0 ? c0 + b * U : zero_row.data());
+        // One output stream fewer keeps gcc vectorising; dx equals dz for LSTM.
+        lstm_row_backward(U, ac, cst + (b * T_ + s) * U, cp, dhs, dhr, car, dc.data() + r * U, dzr);
+        std::memcpy(dx, dzr, GU * sizeof(T));
+        std::fill(car, car + U, T(0));
+        std::fill(dnr, dnr + U, T(0));
         continue;
       }
       for (int64_t u = 0; u < U; ++u) {
         T g = dhr[u] + dhs[u] + car[u];
         car[u] = T(0);
-        T ag[4], dxg[4], drg[4], direct = T(0);
-        for (int64_t k = 0; k < G; ++k) ag[k] = ac[k * U + u];
         if (gru) {
-          kernels::gru_cell_backward(ag, rec_h[(b * T_ + s) * U + u], hprev[(b * T_ + s) * U + u], g,
-                                     a.reset_after, dxg, drg, &direct);
+          T dxz, dxr, dxh, drh, direct;
+          kernels::gru_cell_backward(ac[u], ac[U + u], ac[2 * U + u], rec_h[(b * T_ + s) * U + u],
+                                     hprev[(b * T_ + s) * U + u], g, a.reset_after, dxz, dxr, dxh,
+                                     drh, direct);
+          dx[u] = dzr[u] = dxz;
+          dx[U + u] = dzr[U + u] = dxr;
+          dx[2 * U + u] = dxh;
+          dzr[2 * U + u] = drh;
+          dnr[u] = direct;
         } else {
-          dxg[0] = drg[0] = g * (T(1) - ag[0] * ag[0]);
+          T d = g * (T(1) - ac[u] * ac[u]);
+          dx[u] = dzr[u] = d;
+          dnr[u] = T(0);
         }
-        for (int64_t k = 0; k < G; ++k) {
-          dx[k * U + u] = dxg[k];
-          dzr[k * U + u] = drg[k];
-        }
-        dnr[u] = direct;
       }
     }
     if (split) {
