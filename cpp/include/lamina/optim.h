@@ -1,0 +1,25 @@
+#pragma once
+// Fused optimizer steps: every parameter updated in place in one call, with
+// no autograd record, as the optimizers' inner loop (python/lamina/optimizers).
+#include <vector>
+
+#include "lamina/tensor.h"
+
+namespace lamina {
+
+struct AdamConfig {
+  double lr, beta1, beta2, epsilon, weight_decay;
+  int64_t step;  // 1-based: the iteration this update makes
+};
+
+// m, v (and vhat when amsgrad; else empty) are the slots of each parameter.
+void adam_update(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+                 const std::vector<Tensor>& m, const std::vector<Tensor>& v,
+                 const std::vector<Tensor>& vhat, const AdamConfig& cfg);
+
+// momentum slots may be empty when momentum == 0.
+void sgd_update(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+                const std::vector<Tensor>& momentums, double lr, double momentum, bool nesterov,
+                double weight_decay);
+
+}  // namespace lamina

@@ -1,0 +1,26 @@
+// Fused optimizer updates (lamina/optim.h).
+#include <nanobind/stl/vector.h>
+
+#include "convert.h"
+#include "lamina/optim.h"
+
+namespace lamina::py {
+
+void init_optim(nb::module_& m) {
+  m.def("adam_update", [](std::vector<Tensor> params, std::vector<Tensor> grads, std::vector<Tensor> mm,
+                          std::vector<Tensor> vv, std::vector<Tensor> vhat, double lr, double beta1,
+                          double beta2, double eps, int64_t step, double wd) {
+    adam_update(params, grads, mm, vv, vhat, AdamConfig{lr, beta1, beta2, eps, wd, step});
+  }, nb::arg("params"), nb::arg("grads"), nb::arg("m"), nb::arg("v"), nb::arg("vhat"),
+     nb::arg("learning_rate"), nb::arg("beta_1"), nb::arg("beta_2"), nb::arg("epsilon"),
+     nb::arg("step"), nb::arg("weight_decay") = 0.0,
+     "Keras Adam/AdamW step over all parameters in place (vhat empty unless amsgrad).");
+  m.def("sgd_update", [](std::vector<Tensor> params, std::vector<Tensor> grads,
+                         std::vector<Tensor> momentums, double lr, double momentum, bool nesterov,
+                         double wd) { sgd_update(params, grads, momentums, lr, momentum, nesterov, wd); },
+        nb::arg("params"), nb::arg("grads"), nb::arg("momentums"), nb::arg("learning_rate"),
+        nb::arg("momentum"), nb::arg("nesterov"), nb::arg("weight_decay") = 0.0,
+        "Keras SGD step over all parameters in place (momentums empty when momentum == 0).");
+}
+
+}  // namespace lamina::py
