@@ -1,0 +1,1 @@
+"""Convolution layers (`keras.layers.Conv*`)."""

@@ -1,0 +1,2 @@
+"""Recurrent layers (`keras.layers.RNN`, `LSTM`, `GRU`, `SimpleRNN`, their
+cells, `Bidirectional` and `TimeDistributed`)."""
