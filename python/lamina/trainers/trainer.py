@@ -1,0 +1,588 @@
+"""`Trainer`: compile / fit / evaluate / predict and the *_on_batch methods,
+mixed into `Model` (Keras's trainer, eager like its torch backend)."""
+
+import math
+import warnings
+
+import numpy as np
+
+from lamina import _core
+from lamina import metrics as metrics_module
+from lamina import optimizers as optimizers_module
+from lamina.autograd import GradientTape, no_grad
+from lamina.callbacks.callback_list import CallbackList
+from lamina.trainers.compile_utils import CompileLoss, CompileMetrics
+from lamina.trainers.data_adapters import (
+    EpochIterator,
+    to_tensors,
+    train_validation_split,
+    unpack_x_y_sample_weight,
+)
+from lamina.utils import tree
+from lamina.utils.rng_utils import numpy_generator
+
+Tensor = _core.Tensor
+
+
+def _to_python(value):
+    if isinstance(value, Tensor):
+        if value.size == 1:
+            return float(value.numpy().reshape(()))
+        return np.array(value.numpy())
+    if isinstance(value, np.ndarray):
+        if value.size == 1:
+            return float(value.reshape(()))
+        return value
+    if isinstance(value, (np.floating, np.integer)):
+        return float(value)
+    return value
+
+
+def pythonify_logs(logs):
+    """Logs as Python floats, nested dicts flattened, keys sorted (as Keras)."""
+    result = {}
+    for key, value in sorted((logs or {}).items()):
+        if isinstance(value, dict):
+            result.update(pythonify_logs(value))
+        else:
+            result[key] = _to_python(value)
+    return result
+
+
+def _batch_size_of(x):
+    for leaf in tree.flatten(x):
+        if leaf is not None and hasattr(leaf, "shape") and len(leaf.shape):
+            return int(leaf.shape[0])
+    return 1
+
+
+class Trainer:
+    def __init__(self):
+        self._run_eagerly = False
+        self._jit_compile = False
+        self.compiled = False
+        self.loss = None
+        self.steps_per_execution = 1
+        self._initial_epoch = None
+        self._compile_loss = None
+        self._compile_metrics = None
+        self._loss_tracker = None
+        self.optimizer = None
+        self.stop_training = False
+        self.stop_evaluating = False
+        self.stop_predicting = False
+        self.train_function = None
+        self.test_function = None
+        self.predict_function = None
+        self._tw_cache = None
+        self._nan_warned = False
+
+    # ---- compile ------------------------------------------------------------
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        loss_weights=None,
+        metrics=None,
+        weighted_metrics=None,
+        run_eagerly=False,
+        steps_per_execution=1,
+        jit_compile="auto",
+        auto_scale_loss=True,
+    ):
+        """Configures the model for training.
+
+        Args:
+            optimizer: name ("adam", "sgd", "rmsprop", ...) or optimizer instance.
+            loss: name, function, `Loss` instance, or a list/dict per output.
+            loss_weights: weights of the per-output losses (list, dict, float).
+            metrics: list of names/functions/`Metric`s ("accuracy" picks
+                binary / categorical / sparse categorical accuracy from the
+                shapes), or a list/dict per output.
+            weighted_metrics: metrics weighted by `sample_weight`/`class_weight`.
+            run_eagerly, steps_per_execution, jit_compile: accepted for Keras
+                compatibility; lamina always runs eagerly.
+        """
+        self.optimizer = optimizers_module.get(optimizer)
+        output_names = getattr(self, "output_names", None)
+        if loss is not None:
+            self._compile_loss = CompileLoss(loss, loss_weights, output_names=output_names)
+        else:
+            self._compile_loss = None
+        self.loss = loss
+        if metrics is not None or weighted_metrics is not None:
+            self._compile_metrics = CompileMetrics(metrics, weighted_metrics, output_names=output_names)
+        else:
+            self._compile_metrics = None
+        if jit_compile is True and not getattr(Trainer, "_jit_warned", False):
+            warnings.warn(
+                "jit_compile=True: lamina has no graph compiler yet; the model runs eagerly.", stacklevel=2
+            )
+            Trainer._jit_warned = True
+        self._jit_compile = bool(jit_compile is True)
+        self._run_eagerly = run_eagerly
+        self.steps_per_execution = steps_per_execution
+        self.stop_training = False
+        self.compiled = True
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        self.train_function = None
+        self.test_function = None
+        self.predict_function = None
+        self._tw_cache = None
+        self._compile_config = {
+            "optimizer": optimizer,
+            "loss": loss,
+            "loss_weights": loss_weights,
+            "metrics": metrics,
+            "weighted_metrics": weighted_metrics,
+            "run_eagerly": run_eagerly,
+            "steps_per_execution": steps_per_execution,
+            "jit_compile": jit_compile,
+        }
+
+    @property
+    def jit_compile(self):
+        return self._jit_compile
+
+    @jit_compile.setter
+    def jit_compile(self, value):
+        self._jit_compile = bool(value)
+
+    @property
+    def run_eagerly(self):
+        return self._run_eagerly
+
+    @run_eagerly.setter
+    def run_eagerly(self, value):
+        self._run_eagerly = value
+
+    def get_compile_config(self):
+        if self.compiled and hasattr(self, "_compile_config"):
+            from lamina.saving.serialization_lib import serialize_keras_object
+
+            return serialize_keras_object(self._compile_config)
+        return None
+
+    def compile_from_config(self, config):
+        from lamina.saving.serialization_lib import deserialize_keras_object
+
+        config = deserialize_keras_object(config)
+        self.compile(**config)
+
+    def _assert_compile_called(self, method_name=None):
+        if not self.compiled:
+            msg = "You must call `compile()` before "
+            msg += "using the model." if method_name is None else f"calling `{method_name}()`."
+            raise ValueError(msg)
+
+    # ---- metrics ------------------------------------------------------------
+    @property
+    def metrics(self):
+        out = []
+        if self.compiled:
+            if self._loss_tracker is not None:
+                out.append(self._loss_tracker)
+            if self._compile_metrics is not None:
+                out.append(self._compile_metrics)
+            if self._compile_loss is not None:
+                out.extend(self._compile_loss.metrics)
+        from lamina.metrics.metric import Metric
+
+        out.extend(v for k, v in self.__dict__.items() if isinstance(v, Metric) and v is not self._loss_tracker)
+        for layer in self._flatten_layers(include_self=False):
+            if isinstance(layer, Trainer):
+                continue
+            out.extend(v for v in layer.__dict__.values() if isinstance(v, Metric))
+        return out
+
+    @property
+    def metrics_names(self):
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self):
+        for m in self.metrics:
+            m.reset_state()
+
+    def get_metrics_result(self):
+        """The model's metric values as a dict (compile metrics flattened in)."""
+        out = {}
+        for metric in self.metrics:
+            if isinstance(metric, CompileMetrics):
+                if metric.built:
+                    out.update(metric.result())
+                continue
+            result = metric.result()
+            if isinstance(result, dict):
+                out.update(result)
+            else:
+                out[metric.name] = result
+        return out
+
+    # ---- loss ---------------------------------------------------------------
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The total loss: compiled loss(es) plus `model.losses`
+        (regularization penalties and `add_loss` terms)."""
+        losses = []
+        if self._compile_loss is not None:
+            loss = self._compile_loss(y, y_pred, sample_weight)
+            if loss is not None:
+                losses.append(loss)
+        for extra in self.losses:
+            if not isinstance(extra, Tensor):
+                extra = _core.convert_to_tensor(np.asarray(extra, dtype=np.float32), None, True)
+            elif extra.dtype not in ("float32", "float64"):
+                extra = _core.cast(extra, "float32")
+            losses.append(_core.sum(extra))
+        if not losses:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        total = losses[0]
+        for l in losses[1:]:
+            total = total + l
+        return total
+
+    def _compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        import inspect
+
+        if "training" in inspect.signature(self.compute_loss).parameters:
+            return self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return self.compute_loss(x, y, y_pred, sample_weight)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Updates the compiled metrics and returns all metric results."""
+        if self._compile_metrics is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    # ---- steps --------------------------------------------------------------
+    def _trainable_weights_for_step(self):
+        if self._tw_cache is None:
+            self._tw_cache = self.trainable_weights
+        return self._tw_cache
+
+    def train_step(self, data):
+        """One training step on a batch: forward, loss, gradients, update.
+        Returns a dict of metric results. Override for custom training."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self._compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
+        self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
+        if self.optimizer is not None:
+            loss = self.optimizer.scale_loss(loss)
+        trainable = self._trainable_weights_for_step()
+        if trainable:
+            grads = tape.gradient(loss, trainable)
+            self.optimizer.apply(grads, trainable)
+        else:
+            warnings.warn("The model does not have any trainable weights.", stacklevel=2)
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def test_step(self, data):
+        """One evaluation step: forward and loss, metrics updated."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        loss = self._compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
+        self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def predict_step(self, data):
+        """One prediction step: the model's outputs for a batch."""
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    def make_train_function(self, force=False):
+        if self.train_function is not None and not force:
+            return self.train_function
+
+        def train_function(data):
+            return self.train_step(data)
+
+        self.train_function = train_function
+        return train_function
+
+    def make_test_function(self, force=False):
+        if self.test_function is not None and not force:
+            return self.test_function
+
+        def test_function(data):
+            with no_grad():
+                return self.test_step(data)
+
+        self.test_function = test_function
+        return test_function
+
+    def make_predict_function(self, force=False):
+        if self.predict_function is not None and not force:
+            return self.predict_function
+
+        def predict_function(data):
+            with no_grad():
+                return self.predict_step(data)
+
+        self.predict_function = predict_function
+        return predict_function
+
+    # ---- building -----------------------------------------------------------
+    def _symbolic_build(self, data_batch):
+        """Builds the model (by running it once in inference mode on the first
+        batch) so that weights exist before training starts."""
+        unbuilt = not self.built or any(not l.built for l in self._flatten_layers())
+        if unbuilt:
+            x, _, _ = unpack_x_y_sample_weight(data_batch)
+            try:
+                with no_grad():
+                    self(x, training=False)
+            except Exception as e:
+                raise type(e)(f"{e}") from e
+        self._tw_cache = None
+        if self.optimizer is not None and not self.optimizer.built:
+            self.optimizer.build(self.trainable_weights)
+
+    def _check_nan(self, logs, epoch, step):
+        loss = logs.get("loss")
+        if loss is None or self._nan_warned:
+            return
+        if isinstance(loss, float) and not math.isfinite(loss):
+            self._nan_warned = True
+            where = f"epoch {epoch + 1}, batch {step}" if epoch is not None else f"batch {step}"
+            warnings.warn(
+                f"The loss became {loss} at {where}. Training goes on (as Keras) but the weights are now "
+                "probably NaN. Common causes: a learning rate too high, NaN/inf in the inputs or targets, "
+                "log of zero in a custom loss, or labels outside the expected range. Pass "
+                "callbacks=[lamina.callbacks.TerminateOnNaN()] to stop at the first invalid loss.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+
+    # ---- fit ----------------------------------------------------------------
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq=1,
+    ):
+        """Trains the model for `epochs` epochs; returns a `History`.
+
+        `x`/`y`: NumPy arrays or tensors (lists/dicts for several inputs or
+        outputs), or `x` a Python generator / iterable / `PyDataset` yielding
+        `(x, y)` or `(x, y, sample_weight)`. `batch_size` defaults to 32; the
+        last batch may be smaller. Shuffling uses a NumPy Generator seeded from
+        lamina's global seed. `validation_split` holds out the last fraction of
+        the arrays (before shuffling).
+        """
+        self._assert_compile_called("fit")
+        if verbose == "auto":
+            verbose = 1
+        self._nan_warned = False
+        if validation_split and validation_data is None:
+            (x, y, sample_weight), validation_data = train_validation_split((x, y, sample_weight), validation_split)
+        if validation_data is not None:
+            val_x, val_y, val_sample_weight = unpack_x_y_sample_weight(validation_data)
+        rng = numpy_generator()
+        iterator = EpochIterator(
+            x, y, sample_weight, batch_size=batch_size, steps_per_epoch=steps_per_epoch,
+            shuffle=shuffle, class_weight=class_weight, rng=rng,
+        )
+        self._symbolic_build(iterator.peek())
+        if not isinstance(callbacks, CallbackList):
+            callbacks = CallbackList(
+                callbacks, add_history=True, add_progbar=verbose != 0, verbose=verbose,
+                epochs=epochs, steps=iterator.num_batches, model=self,
+            )
+        self._fit_has_validation = validation_data is not None
+        self.stop_training = False
+        self.make_train_function()
+        callbacks.on_train_begin()
+        training_logs = {}
+        initial_epoch = self._initial_epoch or initial_epoch
+        self._eval_iterator = None
+        epoch = initial_epoch
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callbacks.on_epoch_begin(epoch)
+            logs = {}
+            for step, data in iterator:
+                callbacks.on_train_batch_begin(step)
+                logs = pythonify_logs(self.train_function(data))
+                self._check_nan(logs, epoch, step)
+                callbacks.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            if iterator._insufficient_data:
+                self.stop_training = True
+            epoch_logs = pythonify_logs(self.get_metrics_result()) if self.compiled else dict(logs)
+            if not epoch_logs:
+                epoch_logs = dict(logs)
+            if validation_data is not None and self._should_eval(epoch, validation_freq):
+                val_logs = self.evaluate(
+                    x=val_x, y=val_y, sample_weight=val_sample_weight,
+                    batch_size=validation_batch_size or batch_size, steps=validation_steps,
+                    callbacks=callbacks, return_dict=True, _use_cached_eval_dataset=True, verbose=0,
+                )
+                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            callbacks.on_epoch_end(epoch, epoch_logs)
+            training_logs = epoch_logs
+            if self.stop_training:
+                break
+        if self.optimizer is not None and epochs > 0:
+            self.optimizer.finalize_variable_values(self.trainable_weights)
+        self._eval_iterator = None
+        callbacks.on_train_end(logs=training_logs)
+        self._tw_cache = None
+        return self.history
+
+    def _should_eval(self, epoch, validation_freq):
+        epoch = epoch + 1
+        if isinstance(validation_freq, int):
+            return epoch % validation_freq == 0
+        if isinstance(validation_freq, (list, tuple)):
+            return epoch in validation_freq
+        raise ValueError(
+            "Expected `validation_freq` to be a list or int. "
+            f"Received: validation_freq={validation_freq} of the type {type(validation_freq)}."
+        )
+
+    # ---- evaluate -----------------------------------------------------------
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        verbose="auto",
+        sample_weight=None,
+        steps=None,
+        callbacks=None,
+        return_dict=False,
+        **kwargs,
+    ):
+        """Returns the loss and metrics on the data: a scalar (loss only), a
+        list `[loss, metric...]`, or a dict with `return_dict=True`."""
+        self._assert_compile_called("evaluate")
+        use_cached = kwargs.pop("_use_cached_eval_dataset", False)
+        if kwargs:
+            raise ValueError(f"Arguments not recognized: {kwargs}")
+        if verbose == "auto":
+            verbose = 1
+        if use_cached and getattr(self, "_eval_iterator", None) is not None:
+            iterator = self._eval_iterator
+        else:
+            iterator = EpochIterator(x, y, sample_weight, batch_size=batch_size, steps_per_epoch=steps, shuffle=False)
+            if use_cached:
+                self._eval_iterator = iterator
+        self._symbolic_build(iterator.peek())
+        if not isinstance(callbacks, CallbackList):
+            callbacks = CallbackList(
+                callbacks, add_history=False, add_progbar=verbose != 0, verbose=verbose,
+                epochs=1, steps=iterator.num_batches, model=self,
+            )
+        self.make_test_function()
+        self.stop_evaluating = False
+        callbacks.on_test_begin()
+        logs = {}
+        self.reset_metrics()
+        for step, data in iterator:
+            callbacks.on_test_batch_begin(step)
+            logs = pythonify_logs(self.test_function(data))
+            callbacks.on_test_batch_end(step, logs)
+            if self.stop_evaluating:
+                break
+        logs = pythonify_logs(self.get_metrics_result()) or logs
+        callbacks.on_test_end(logs)
+        if return_dict:
+            return logs
+        return self._flatten_metrics_in_order(logs)
+
+    def _flatten_metrics_in_order(self, logs):
+        names = []
+        for metric in self.metrics:
+            if isinstance(metric, CompileMetrics):
+                names += [m.name for m in metric.metrics]
+            else:
+                names.append(metric.name)
+        results = [logs[n] for n in names if n in logs]
+        results += [logs[k] for k in sorted(logs) if k not in names]
+        if len(results) == 1:
+            return results[0]
+        return results
+
+    # ---- predict ------------------------------------------------------------
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """The model's outputs for `x` as NumPy arrays (batched; generators
+        and PyDatasets may yield `x` or `(x, y)`)."""
+        if verbose == "auto":
+            verbose = 1
+        iterator = EpochIterator(x, batch_size=batch_size, steps_per_epoch=steps, shuffle=False)
+        if not isinstance(callbacks, CallbackList):
+            callbacks = CallbackList(
+                callbacks, add_history=True, add_progbar=verbose != 0, verbose=verbose,
+                epochs=1, steps=iterator.num_batches, model=self,
+            )
+        self.make_predict_function()
+        self.stop_predicting = False
+        callbacks.on_predict_begin()
+        outputs = []
+        for step, data in iterator:
+            callbacks.on_predict_batch_begin(step)
+            batch_outputs = self.predict_function(data)
+            outputs.append(tree.map_structure(lambda t: np.array(t.numpy()) if isinstance(t, Tensor) else np.asarray(t), batch_outputs))
+            callbacks.on_predict_batch_end(step, {"outputs": batch_outputs})
+            if self.stop_predicting:
+                break
+        callbacks.on_predict_end()
+        if not outputs:
+            raise ValueError("Unexpected result of `predict_function` (Empty batch_outputs). Please use `Model.compile(..., run_eagerly=True)`, or `tf.config.run_functions_eagerly(True)` for more information of where went wrong, or file a issue/bug to `tf.keras`.")
+        return tree.map_structure(lambda *parts: np.concatenate(parts, axis=0), *outputs)
+
+    # ---- *_on_batch -----------------------------------------------------------
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """Runs one gradient update on a single batch; returns its logs
+        (metrics accumulate across calls until `reset_metrics()`)."""
+        self._assert_compile_called("train_on_batch")
+        if class_weight is not None:
+            if sample_weight is not None:
+                raise ValueError(
+                    "Arguments `sample_weight` and `class_weight` cannot be specified at the same time. "
+                    f"Received: sample_weight={sample_weight}, class_weight={class_weight}"
+                )
+            from lamina.trainers.data_adapters import class_weight_to_sample_weights
+
+            yy = y.numpy() if isinstance(y, Tensor) else np.asarray(y)
+            sample_weight = class_weight_to_sample_weights(yy, class_weight)
+        data = to_tensors((x, y, sample_weight))
+        self._symbolic_build(data)
+        self.make_train_function()
+        logs = pythonify_logs(self.train_function(data))
+        self._tw_cache = None
+        if return_dict:
+            return logs
+        return self._flatten_metrics_in_order(logs)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Evaluates one batch; returns its logs."""
+        self._assert_compile_called("test_on_batch")
+        data = to_tensors((x, y, sample_weight))
+        self._symbolic_build(data)
+        self.make_test_function()
+        logs = pythonify_logs(self.test_function(data))
+        if return_dict:
+            return logs
+        return self._flatten_metrics_in_order(logs)
+
+    def predict_on_batch(self, x):
+        """The model's outputs for one batch, as NumPy arrays."""
+        self.make_predict_function()
+        out = self.predict_function((to_tensors(x),))
+        return tree.map_structure(lambda t: np.array(t.numpy()) if isinstance(t, Tensor) else t, out)
