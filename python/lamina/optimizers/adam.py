@@ -63,6 +63,21 @@ class Adam(Optimizer):
         if self.amsgrad:
             self._velocity_hats = self.add_optimizer_variables(variables, "velocity_hat")
 
+    def _backend_update_step(self, grads, variables, learning_rate):
+        fused = getattr(_core, "adam_update", None)
+        if fused is None or any(g.dtype != v.dtype or tuple(g.shape) != tuple(v.shape) for g, v in zip(grads, variables)):
+            return super()._backend_update_step(grads, variables, learning_rate)
+        idx = [self._get_variable_index(v) for v in variables]
+        fused(
+            list(variables),
+            [g.contiguous() if not g.is_contiguous() else g for g in grads],
+            [self._momentums[i] for i in idx],
+            [self._velocities[i] for i in idx],
+            [self._velocity_hats[i] for i in idx] if self.amsgrad else [],
+            float(learning_rate), float(self.beta_1), float(self.beta_2), float(self.epsilon),
+            self._local_step, 0.0,
+        )
+
     def update_step(self, gradient, variable, learning_rate):
         t = self._local_step
         beta_1_power = self.beta_1**t

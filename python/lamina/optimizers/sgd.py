@@ -48,6 +48,17 @@ class SGD(Optimizer):
         if self.momentum != 0:
             self.momentums = self.add_optimizer_variables(variables, "momentum")
 
+    def _backend_update_step(self, grads, variables, learning_rate):
+        fused = getattr(_core, "sgd_update", None)
+        if fused is None or any(g.dtype != v.dtype or tuple(g.shape) != tuple(v.shape) for g, v in zip(grads, variables)):
+            return super()._backend_update_step(grads, variables, learning_rate)
+        slots = [self.momentums[self._get_variable_index(v)] for v in variables] if self.momentum != 0 else []
+        fused(
+            list(variables),
+            [g.contiguous() if not g.is_contiguous() else g for g in grads],
+            slots, float(learning_rate), float(self.momentum), bool(self.nesterov), 0.0,
+        )
+
     def update_step(self, gradient, variable, learning_rate):
         lr = learning_rate
         if self.momentum != 0:
