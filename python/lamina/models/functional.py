@@ -181,7 +181,7 @@ class Functional(Model):
                 missing = [k for k in struct if k not in inputs]
                 if missing:
                     raise ValueError(
-                        f"Model '{self.name}': missing input(s) {missing}; expected keys {list(struct.keys())}, "
+                        f"{self._owner()}: missing input(s) {missing}; expected keys {list(struct.keys())}, "
                         f"got {list(inputs.keys())}"
                     )
                 flat = tree.flatten({k: inputs[k] for k in struct})
@@ -196,19 +196,19 @@ class Functional(Model):
                         flat.append(inputs[lnm])
                     else:
                         raise ValueError(
-                            f"Model '{self.name}': no value for input '{lnm}' in the dict with keys {list(inputs.keys())}"
+                            f"{self._owner()}: no value for input '{lnm}' in the dict with keys {list(inputs.keys())}"
                         )
         elif isinstance(inputs, (list, tuple)):
             flat = tree.flatten(inputs)
             if len(flat) != n:
                 raise ValueError(
-                    f"Model '{self.name}' expects {n} input(s), but it received {len(flat)} input tensors. "
+                    f"{self._owner()} expects {n} input(s), but it received {len(flat)} input tensors. "
                     f"Inputs received: {[tuple(getattr(x, 'shape', ())) for x in flat]}"
                 )
         else:
             if n != 1:
                 raise ValueError(
-                    f"Model '{self.name}' expects {n} inputs, but it received 1 input tensor of shape "
+                    f"{self._owner()} expects {n} inputs, but it received 1 input tensor of shape "
                     f"{tuple(getattr(inputs, 'shape', ()))}. Pass a list (or dict) of {n} arrays."
                 )
             flat = [inputs]
@@ -228,6 +228,12 @@ class Functional(Model):
             out.append(x)
         return out
 
+    def _owner(self):
+        owner = getattr(self, "_error_owner", None)
+        if owner is not None:
+            return f"{owner[0]} '{owner[1]}'"
+        return f"{type(self).__name__ if type(self) is not Functional else 'Model'} '{self.name}'"
+
     def _adjust_input_rank(self, ref, x):
         ref_shape = ref.shape
         shape = tuple(x.shape)
@@ -243,14 +249,14 @@ class Functional(Model):
                 x = ops.expand_dims(x, -1) if isinstance(x, Tensor) else x
             else:
                 raise ValueError(
-                    f"Model '{self.name}': input '{name}' expected shape {_fmt(ref_shape)}, "
+                    f"{self._owner()}: expected input '{name}' with shape {_fmt(ref_shape)}, "
                     f"got shape {_fmt(shape)} (rank {len(shape)} instead of {len(ref_shape)})"
                 )
             shape = tuple(x.shape)
         for d_ref, d in zip(ref_shape, shape):
             if d_ref is not None and d is not None and d_ref != d:
                 raise ValueError(
-                    f"Model '{self.name}': input '{name}' expected shape {_fmt(ref_shape)}, got shape {_fmt(shape)}"
+                    f"{self._owner()}: expected input '{name}' with shape {_fmt(ref_shape)}, got shape {_fmt(shape)}"
                 )
         return x
 

@@ -126,7 +126,8 @@ class Sequential(Model):
                         f"{sig['positional']}"
                     ) from e
                 raise
-        self._functional = Functional(inputs=inputs, outputs=x, name=f"{self.name}_functional")
+        self._functional = Functional(inputs=inputs, outputs=x, name=self.name)
+        self._functional._error_owner = (type(self).__name__, self.name)
         self.built = True
 
     def __call__(self, *args, **kwargs):
