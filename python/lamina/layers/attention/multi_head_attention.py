@@ -13,36 +13,46 @@ from lamina.layers.rnn.rnn import nest_path
 from lamina.utils.rng_utils import make_seed_generator
 
 
+def _clone_initializer(initializer):
+    if hasattr(initializer, "get_config") and hasattr(type(initializer), "from_config"):
+        return type(initializer).from_config(initializer.get_config())
+    return initializer
+
+
 class _HeadProjection(Layer):
     """The projections of MultiHeadAttention (Keras builds them as
     EinsumDense): a `kernel` of shape `(in_dims..., out_dims...)` contracting
     the last `len(in_dims)` input axes, and an optional `bias` of shape
     `out_dims`."""
 
-    def __init__(self, in_dims, out_dims, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-                 bias_regularizer, kernel_constraint, bias_constraint, **kwargs):
+    def __init__(self, in_dims, out_dims, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         self.in_dims, self.out_dims = tuple(in_dims), tuple(out_dims)
         self.use_bias = use_bias
-        self._init = (kernel_initializer, bias_initializer)
-        self._reg = (kernel_regularizer, bias_regularizer)
-        self._con = (kernel_constraint, bias_constraint)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def build(self, input_shape=None):
         self.kernel = self.add_weight(
             name="kernel",
             shape=self.in_dims + self.out_dims,
-            initializer=self._init[0],
-            regularizer=self._reg[0],
-            constraint=self._con[0],
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
         )
         if self.use_bias:
             self.bias = self.add_weight(
                 name="bias",
                 shape=self.out_dims,
-                initializer=self._init[1],
-                regularizer=self._reg[1],
-                constraint=self._con[1],
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
             )
         else:
             self.bias = None
@@ -50,7 +60,13 @@ class _HeadProjection(Layer):
 
     def call(self, inputs):
         n_in = len(self.in_dims)
-        lead = tuple(inputs.shape)[: inputs.ndim - n_in]
+        shape = tuple(inputs.shape)
+        if shape[len(shape) - n_in:] != self.in_dims:
+            raise ValueError(
+                f"MultiHeadAttention projection '{self.path}' was built for inputs ending in {self.in_dims}, "
+                f"got shape {shape}"
+            )
+        lead = shape[: len(shape) - n_in]
         k_in = int(np.prod(self.in_dims))
         k_out = int(np.prod(self.out_dims))
         x = ops.reshape(inputs, (-1, k_in))
@@ -64,7 +80,18 @@ class _HeadProjection(Layer):
         return tuple(input_shape)[: len(input_shape) - len(self.in_dims)] + self.out_dims
 
     def get_config(self):
-        return {**super().get_config(), "in_dims": self.in_dims, "out_dims": self.out_dims, "use_bias": self.use_bias}
+        config = {
+            "in_dims": self.in_dims,
+            "out_dims": self.out_dims,
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+        }
+        return {**super().get_config(), **config}
 
 
 class MultiHeadAttention(Layer):
@@ -194,15 +221,14 @@ class MultiHeadAttention(Layer):
         layer = _HeadProjection(
             in_dims,
             out_dims,
-            self._use_bias,
-            self._kernel_initializer.__class__.from_config(self._kernel_initializer.get_config())
-            if hasattr(self._kernel_initializer, "get_config") else self._kernel_initializer,
-            self._bias_initializer.__class__.from_config(self._bias_initializer.get_config())
-            if hasattr(self._bias_initializer, "get_config") else self._bias_initializer,
-            self._kernel_regularizer,
-            self._bias_regularizer,
-            self._kernel_constraint,
-            self._bias_constraint,
+            use_bias=self._use_bias,
+            # Fresh copies, so that seeded initializers do not repeat values across projections.
+            kernel_initializer=_clone_initializer(self._kernel_initializer),
+            bias_initializer=_clone_initializer(self._bias_initializer),
+            kernel_regularizer=self._kernel_regularizer,
+            bias_regularizer=self._bias_regularizer,
+            kernel_constraint=self._kernel_constraint,
+            bias_constraint=self._bias_constraint,
             name=name,
             dtype=self.dtype_policy.name,
             activity_regularizer=self._activity_regularizer,

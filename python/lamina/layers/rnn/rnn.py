@@ -10,6 +10,7 @@ import inspect
 from lamina import ops
 from lamina.backend.symbolic import in_symbolic_scope
 from lamina.backend.variables import Variable
+from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
 from lamina.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 from lamina.utils import tree
@@ -167,6 +168,7 @@ class RNN(Layer):
                 f"{self.__class__.__name__} '{self.name}': the feature dimension of the inputs must be defined, "
                 f"got shape {sequences_shape}"
             )
+        self.input_spec = InputSpec(ndim=3, axes={-1: sequences_shape[-1]})
         step_input_shape = (sequences_shape[0],) + sequences_shape[2:]
         if isinstance(self.cell, Layer) and not self.cell.built:
             self.cell.build(step_input_shape)
