@@ -62,8 +62,10 @@ def prepare_confusion_inputs(y_true, y_pred, sample_weight=None, top_k=None, cla
         )
     if top_k is not None:
         k = int(top_k)
-        kth = np.sort(y_pred, axis=-1)[..., -k][..., None]
-        y_pred = np.where(y_pred >= kth, y_pred, -np.inf)
+        order = np.argsort(-y_pred, axis=-1, kind="stable")[..., :k]
+        keep = np.zeros(y_pred.shape, dtype=bool)
+        np.put_along_axis(keep, order, True, axis=-1)
+        y_pred = np.where(keep, y_pred, -np.inf)
     if class_id is not None:
         y_true = y_true[..., class_id]
         y_pred = y_pred[..., class_id]

@@ -12,8 +12,8 @@ class AdditiveAttention(Attention):
     `use_scale=True` (the default); then as `Attention`.
     """
 
-    def __init__(self, use_scale=True, dropout=0.0, **kwargs):
-        super().__init__(use_scale=use_scale, dropout=dropout, **kwargs)
+    def __init__(self, use_scale=True, dropout=0.0, seed=None, **kwargs):
+        super().__init__(use_scale=use_scale, dropout=dropout, seed=seed, **kwargs)
 
     def build(self, input_shape):
         self._validate_inputs(input_shape)

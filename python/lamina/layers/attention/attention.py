@@ -166,5 +166,5 @@ class Attention(Layer):
 
     def get_config(self):
         base_config = super().get_config()
-        config = {"use_scale": self.use_scale, "score_mode": self.score_mode, "dropout": self.dropout}
+        config = {"use_scale": self.use_scale, "score_mode": self.score_mode, "dropout": self.dropout, "seed": self.seed}
         return {**base_config, **config}

@@ -117,6 +117,12 @@ class MultiHeadAttention(Layer):
         output_shape: the output's trailing shape (int or tuple; default the query's last dim).
         attention_axes: only the default (None: attend over every axis
             between batch and features) is supported.
+        sliding_window: if set, each query position attends only to key
+            positions less than `sliding_window` away (a symmetric band;
+            with `use_causal_mask`, a causal window).
+        use_gate: gate the attention output by `sigmoid(query @ gate/kernel
+            + gate/bias)` (weights `gate/kernel` (dim, num_heads, value_dim),
+            `gate/bias` (num_heads, value_dim)) before the output projection.
         kernel_initializer, bias_initializer, regularizers, constraints: for all projections.
 
     Call arguments: `query` (B, T, dim), `value` (B, S, dim), `key` (default
@@ -136,6 +142,7 @@ class MultiHeadAttention(Layer):
         use_bias=True,
         output_shape=None,
         attention_axes=None,
+        sliding_window=None,
         flash_attention=None,
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
@@ -144,11 +151,20 @@ class MultiHeadAttention(Layer):
         activity_regularizer=None,
         kernel_constraint=None,
         bias_constraint=None,
+        use_gate=False,
         seed=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.supports_masking = True
+        if sliding_window is not None and (
+            not isinstance(sliding_window, int) or isinstance(sliding_window, bool) or sliding_window <= 0
+        ):
+            raise ValueError(
+                f"`sliding_window` must be `None` or a positive integer. Received: sliding_window={sliding_window}"
+            )
+        self._sliding_window = sliding_window
+        self._use_gate = bool(use_gate)
         for label, v in (("num_heads", num_heads), ("key_dim", key_dim)):
             if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
                 raise ValueError(f"MultiHeadAttention: `{label}` must be a positive integer, got {v!r}")
@@ -202,6 +218,8 @@ class MultiHeadAttention(Layer):
     key_dense = property(lambda self: self._key_dense)
     value_dense = property(lambda self: self._value_dense)
     output_dense = property(lambda self: self._output_dense)
+    sliding_window = property(lambda self: self._sliding_window)
+    use_gate = property(lambda self: self._use_gate)
 
     def _check_attention_axes(self, rank):
         if self._attention_axes is None:
@@ -261,6 +279,8 @@ class MultiHeadAttention(Layer):
         n, dk, dv = self._num_heads, self._key_dim, self._value_dim
         self._query_dense = self._sublayer("query", (query_shape[-1],), (n, dk))
         self._key_dense = self._sublayer("key", (key_shape[-1],), (n, dk))
+        if self._use_gate:
+            self._gate_dense = self._sublayer("gate", (query_shape[-1],), (n, dv))
         self._value_dense = self._sublayer("value", (value_shape[-1],), (n, dv))
         out = self._output_shape if self._output_shape else (query_shape[-1],)
         self._output_dense = self._sublayer("attention_output", (n, dv), tuple(out))
@@ -281,6 +301,10 @@ class MultiHeadAttention(Layer):
             auto_mask = m if auto_mask is None else ops.logical_and(auto_mask, m)
         if use_causal_mask:
             m = ops.convert_to_tensor(np.tril(np.ones((t, s), dtype=bool))[None])
+            auto_mask = m if auto_mask is None else ops.logical_and(auto_mask, m)
+        if self._sliding_window is not None:
+            band = np.abs(np.arange(t)[:, None] - np.arange(s)[None, :]) < self._sliding_window
+            m = ops.convert_to_tensor(band[None])
             auto_mask = m if auto_mask is None else ops.logical_and(auto_mask, m)
         if attention_mask is not None:
             attention_mask = ops.convert_to_tensor(attention_mask)
@@ -365,6 +389,7 @@ class MultiHeadAttention(Layer):
         attention_mask = self._compute_attention_mask(
             query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask, t, s
         )
+        gate = ops.sigmoid(self._gate_dense(query)) if self._use_gate else None  # (B, ..., N, Dv)
         q = self._query_dense(query)  # (B, ..., N, Dk)
         k = self._key_dense(key)
         v = self._value_dense(value)
@@ -374,6 +399,8 @@ class MultiHeadAttention(Layer):
         v = ops.reshape(v, (b, s, n, self._value_dim))
         out, scores = self._compute_attention(q, k, v, attention_mask, training, return_attention_scores)
         out = ops.reshape(out, qs[:-1] + (n, self._value_dim))
+        if gate is not None:
+            out = ops.multiply(out, gate)
         out = self._output_dense(out)
         if return_attention_scores:
             return out, ops.reshape(scores, (b, n) + qs[1:-1] + vs[1:-1])
@@ -413,6 +440,8 @@ class MultiHeadAttention(Layer):
             "use_bias": self._use_bias,
             "output_shape": self._output_shape,
             "attention_axes": self._attention_axes,
+            "sliding_window": self._sliding_window,
+            "use_gate": self._use_gate,
             "kernel_initializer": initializers.serialize(self._kernel_initializer),
             "bias_initializer": initializers.serialize(self._bias_initializer),
             "kernel_regularizer": regularizers.serialize(self._kernel_regularizer),
