@@ -307,3 +307,38 @@ def test_small_transformer_fit_lowers_loss(rng):
     model.compile(optimizer=lamina.optimizers.Adam(learning_rate=0.01), loss="mse")
     hist = model.fit(x, y, epochs=20, batch_size=16, verbose=0)
     assert hist.history["loss"][-1] < 0.3 * hist.history["loss"][0]
+
+
+def test_mha_sliding_window_and_gate(rng):
+    B, T, D = 2, 6, 8
+    x = rng.standard_normal((B, T, D))
+    win = make_mha(rng, x.shape, x.shape, num_heads=2, key_dim=4, sliding_window=2)
+    band = np.abs(np.arange(T)[:, None] - np.arange(T)[None]) < 2
+    for causal in (False, True):
+        want, want_p = np_mha(x, x, x, win.get_weights(), 4, np.broadcast_to(band, (B, T, T)), causal)
+        np.testing.assert_allclose(to_np(win(x, x, use_causal_mask=causal)), want, rtol=1e-10)
+        _, p = win(x, x, use_causal_mask=causal, return_attention_scores=True)
+        np.testing.assert_allclose(to_np(p), want_p, rtol=1e-10, atol=1e-12)
+    assert win.get_config()["sliding_window"] == 2
+    with pytest.raises(ValueError, match="sliding_window"):
+        layers.MultiHeadAttention(2, 4, sliding_window=0)
+
+    gated = layers.MultiHeadAttention(2, 4, use_gate=True, dtype="float64")
+    gated.build(x.shape, x.shape)
+    assert [w.path.split("/", 1)[1] for w in gated.weights] == [
+        "query/kernel", "query/bias", "key/kernel", "key/bias", "gate/kernel", "gate/bias",
+        "value/kernel", "value/bias", "attention_output/kernel", "attention_output/bias"]
+    ws = [rng.standard_normal(w.shape) * 0.3 for w in gated.weights]
+    gated.set_weights(ws)
+    Wq, bq, Wk, bk, Wg, bg, Wv, bv, Wo, bo = ws
+    q = np.einsum("btd,dnh->btnh", x, Wq) + bq
+    k = np.einsum("bsd,dnh->bsnh", x, Wk) + bk
+    v = np.einsum("bsd,dnh->bsnh", x, Wv) + bv
+    gate = 1 / (1 + np.exp(-(np.einsum("btd,dnh->btnh", x, Wg) + bg)))
+    p = softmax(np.einsum("btnh,bsnh->bnts", q / 2.0, k))
+    o = np.einsum("bnts,bsnh->btnh", p, v) * gate
+    want = np.einsum("btnh,nhe->bte", o, Wo) + bo
+    for scores in (False, True):
+        out = gated(x, x, return_attention_scores=scores)
+        np.testing.assert_allclose(to_np(out[0] if scores else out), want, rtol=1e-10)
+    assert layers.MultiHeadAttention.from_config(gated.get_config()).use_gate
