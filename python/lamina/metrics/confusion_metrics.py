@@ -37,6 +37,8 @@ class TruePositives(_ConfusionMatrixConditionCount):
 
     _which = "tp"
 
+    _direction = "up"
+
     def __init__(self, thresholds=None, name=None, dtype=None):
         super().__init__(thresholds=thresholds, name=name, dtype=dtype)
 
@@ -45,6 +47,8 @@ class FalsePositives(_ConfusionMatrixConditionCount):
     """Weighted count of false positives."""
 
     _which = "fp"
+
+    _direction = "down"
 
     def __init__(self, thresholds=None, name=None, dtype=None):
         super().__init__(thresholds=thresholds, name=name, dtype=dtype)
@@ -55,6 +59,8 @@ class TrueNegatives(_ConfusionMatrixConditionCount):
 
     _which = "tn"
 
+    _direction = "up"
+
     def __init__(self, thresholds=None, name=None, dtype=None):
         super().__init__(thresholds=thresholds, name=name, dtype=dtype)
 
@@ -64,6 +70,8 @@ class FalseNegatives(_ConfusionMatrixConditionCount):
 
     _which = "fn"
 
+    _direction = "down"
+
     def __init__(self, thresholds=None, name=None, dtype=None):
         super().__init__(thresholds=thresholds, name=name, dtype=dtype)
 
@@ -71,6 +79,8 @@ class FalseNegatives(_ConfusionMatrixConditionCount):
 class Precision(Metric):
     """tp / (tp + fp) at `thresholds` (0.5 default); `top_k` and `class_id`
     restrict to the top predictions / one class."""
+
+    _direction = "up"
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)
@@ -107,6 +117,8 @@ class Precision(Metric):
 
 class Recall(Metric):
     """tp / (tp + fn) at `thresholds` (0.5 default)."""
+
+    _direction = "up"
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)
@@ -145,6 +157,8 @@ class AUC(Metric):
     """Area under the ROC or PR curve, from confusion counts at
     `num_thresholds` (200) evenly spaced thresholds, with Keras's
     interpolation (trapezoids for ROC, Davis & Goadrich for PR)."""
+
+    _direction = "up"
 
     def __init__(
         self,

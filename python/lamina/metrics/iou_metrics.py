@@ -11,6 +11,8 @@ class MeanIoU(Metric):
     accumulated confusion matrix (classes absent from both labels and
     predictions are left out of the mean)."""
 
+    _direction = "up"
+
     def __init__(self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_true=True, sparse_y_pred=True, axis=-1):
         super().__init__(name=name, dtype=dtype)
         self.num_classes = num_classes

@@ -106,6 +106,10 @@ class MeanMetricWrapper(Mean):
         super().__init__(name=name or getattr(fn, "__name__", "mean_metric_wrapper"), dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
+        from lamina import losses
+
+        if any(fn is f for f in losses.ALL_OBJECTS_DICT.values()) or isinstance(fn, losses.Loss):
+            self._direction = "down"
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         mask = get_keras_mask(y_pred)

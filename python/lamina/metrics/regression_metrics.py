@@ -10,6 +10,8 @@ from lamina.metrics.reduction_metrics import Mean, MeanMetricWrapper, _squeeze_o
 class MeanSquaredError(MeanMetricWrapper):
     """Mean of squared errors over all samples seen."""
 
+    _direction = "down"
+
     def __init__(self, name="mean_squared_error", dtype=None):
         super().__init__(fn=losses.mean_squared_error, name=name, dtype=dtype)
 
@@ -17,22 +19,30 @@ class MeanSquaredError(MeanMetricWrapper):
 class MeanAbsoluteError(MeanMetricWrapper):
     """Mean of absolute errors over all samples seen."""
 
+    _direction = "down"
+
     def __init__(self, name="mean_absolute_error", dtype=None):
         super().__init__(losses.mean_absolute_error, name, dtype=dtype)
 
 
 class MeanAbsolutePercentageError(MeanMetricWrapper):
+    _direction = "down"
+
     def __init__(self, name="mean_absolute_percentage_error", dtype=None):
         super().__init__(losses.mean_absolute_percentage_error, name, dtype=dtype)
 
 
 class MeanSquaredLogarithmicError(MeanMetricWrapper):
+    _direction = "down"
+
     def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
         super().__init__(losses.mean_squared_logarithmic_error, name, dtype=dtype)
 
 
 class RootMeanSquaredError(Mean):
     """sqrt(mean((y_true - y_pred)**2)) over all values seen."""
+
+    _direction = "down"
 
     def __init__(self, name="root_mean_squared_error", dtype=None):
         super().__init__(name=name, dtype=dtype)
@@ -56,11 +66,15 @@ def cosine_similarity(y_true, y_pred, axis=-1):
 class CosineSimilarity(MeanMetricWrapper):
     """Mean cosine similarity between labels and predictions."""
 
+    _direction = "up"
+
     def __init__(self, name="cosine_similarity", dtype=None, axis=-1):
         super().__init__(cosine_similarity, name, dtype=dtype, axis=axis)
 
 
 class LogCoshError(MeanMetricWrapper):
+    _direction = "down"
+
     def __init__(self, name="logcosh", dtype=None):
         super().__init__(losses.log_cosh, name, dtype=dtype)
 
@@ -68,6 +82,8 @@ class LogCoshError(MeanMetricWrapper):
 class R2Score(Metric):
     """Coefficient of determination: `1 - SS_res / SS_tot`, per output
     then aggregated ("uniform_average", "variance_weighted_average" or None)."""
+
+    _direction = "up"
 
     def __init__(self, class_aggregation="uniform_average", num_regressors=0, name="r2_score", dtype=None):
         super().__init__(name=name, dtype=dtype)

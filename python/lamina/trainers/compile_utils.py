@@ -101,6 +101,19 @@ class CompileMetrics:
         self._user_metrics = metrics
         self._user_weighted_metrics = weighted_metrics
         self.output_names = output_names
+        # Fail at compile time on unknown names and on per-output lists of
+        # the wrong length (Keras finds these when building, before training).
+        for m in tree.flatten([metrics, weighted_metrics]):
+            if isinstance(m, str) and m.lower() not in ("accuracy", "acc", "crossentropy", "ce"):
+                metrics_module.get(m)
+        if output_names and len(output_names) > 1:
+            for arg, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
+                if isinstance(value, (list, tuple)) and value and len(value) != len(output_names):
+                    raise ValueError(
+                        f"For a model with multiple outputs, when providing the `{arg}` argument as a list, it "
+                        f"should have as many entries as the model has outputs. Received:\n{arg}={value}\nof "
+                        f"length {len(value)} whereas the model has {len(output_names)} outputs."
+                    )
         self.built = False
         self.name = "compile_metrics"
         self._flat_metrics = []
@@ -270,6 +283,9 @@ class CompileLoss:
                 "Expected `loss_weights` argument to be a float (single output case) or a list, tuple, or dict "
                 f"(multiple output case). Received instead: loss_weights={loss_weights} of type {type(loss_weights)}"
             )
+        for l in tree.flatten(loss):
+            if isinstance(l, str) and l.lower() not in ("crossentropy", "ce"):
+                losses_module.get(l)
         self._user_loss = loss
         self._user_loss_weights = loss_weights
         self.output_names = output_names

@@ -3,6 +3,8 @@
 import copy
 
 from lamina import ops
+from lamina.backend.keras_tensor import KerasTensor
+from lamina.backend.symbolic import compute_output_spec as run_for_spec
 from lamina.layers.layer import Layer
 from lamina.layers.rnn.rnn import _call_accepts, deserialize_layer, nest_path
 
@@ -48,6 +50,13 @@ class TimeDistributed(Layer):
     def compute_output_shape(self, input_shape):
         child_output = self.layer.compute_output_shape(self._child_input_shape(input_shape))
         return (input_shape[0], input_shape[1]) + tuple(child_output[1:])
+
+    def compute_output_spec(self, inputs, training=None, mask=None):
+        try:
+            return KerasTensor(self.compute_output_shape(inputs.shape), dtype=self.compute_dtype)
+        except NotImplementedError:
+            # The wrapped layer has no compute_output_shape: run it on zeros.
+            return run_for_spec(self.call, inputs)
 
     def call(self, inputs, training=None, mask=None):
         shape = tuple(inputs.shape)
