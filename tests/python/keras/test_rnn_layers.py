@@ -483,6 +483,7 @@ def test_time_distributed(rng):
     assert td.weights[0].path == f"{td.name}/{td.layer.name}/kernel"
     np.testing.assert_allclose(y, x @ k + b, rtol=1e-12)
     assert td.compute_output_shape((None, 4, 5)) == (None, 4, 2)
+    assert tuple(layers.TimeDistributed(layers.Dense(2))(layers.Input((4, 5))).shape) == (None, 4, 2)
     conv = layers.TimeDistributed(layers.Conv2D(3, 2))
     img = rng.standard_normal((2, 4, 6, 6, 1)).astype(np.float32)
     out = conv(img)
