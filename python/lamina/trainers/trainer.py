@@ -423,9 +423,7 @@ class Trainer:
                     break
             if iterator._insufficient_data:
                 self.stop_training = True
-            epoch_logs = pythonify_logs(self.get_metrics_result()) if self.compiled else dict(logs)
-            if not epoch_logs:
-                epoch_logs = dict(logs)
+            epoch_logs = dict(self._get_metrics_result_or_logs(logs))
             if validation_data is not None and self._should_eval(epoch, validation_freq):
                 val_logs = self.evaluate(
                     x=val_x, y=val_y, sample_weight=val_sample_weight,
@@ -443,6 +441,14 @@ class Trainer:
         callbacks.on_train_end(logs=training_logs)
         self._tw_cache = None
         return self.history
+
+    def _get_metrics_result_or_logs(self, logs):
+        """The metric results, or the last step's logs when a custom step
+        returned other keys (as Keras)."""
+        metric_logs = pythonify_logs(self.get_metrics_result())
+        if isinstance(logs, dict) and set(logs.keys()) == set(metric_logs.keys()):
+            return metric_logs
+        return logs
 
     def _should_eval(self, epoch, validation_freq):
         epoch = epoch + 1
@@ -499,7 +505,7 @@ class Trainer:
             callbacks.on_test_batch_end(step, logs)
             if self.stop_evaluating:
                 break
-        logs = pythonify_logs(self.get_metrics_result()) or logs
+        logs = self._get_metrics_result_or_logs(logs)
         callbacks.on_test_end(logs)
         if return_dict:
             return logs

@@ -309,3 +309,39 @@ def test_jit_compile_and_run_eagerly_accepted():
         lamina.trainers.trainer.Trainer._jit_warned = False
         model.compile("adam", "mse", jit_compile=True)
     assert model.jit_compile
+
+
+def test_custom_test_step_and_predict_step():
+    class M(lamina.Model):
+        def __init__(self):
+            super().__init__()
+            self.d = layers.Dense(1, kernel_initializer="ones")
+
+        def call(self, x):
+            return self.d(x)
+
+        def test_step(self, data):
+            x, y = data
+            return {"custom": lamina.ops.mean(self(x))}
+
+        def predict_step(self, data):
+            x = data[0] if isinstance(data, tuple) else data
+            return self(x) * 0.0 + 7.0
+
+    m = M()
+    m.compile("sgd", "mse")
+    assert m.evaluate(np.ones((4, 2)), np.ones((4, 1)), verbose=0, return_dict=True) == {"custom": 2.0}
+    np.testing.assert_array_equal(m.predict(np.ones((3, 2)), verbose=0), 7.0)
+
+
+def test_deferred_sequential_with_integer_inputs_and_masking():
+    m = lamina.Sequential([layers.Embedding(50, 8, mask_zero=True), layers.GlobalAveragePooling1D(), layers.Dense(1, activation="sigmoid")])
+    m.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    tokens = np.random.default_rng(0).integers(0, 50, size=(64, 10))
+    m.fit(tokens, np.ones((64, 1)), epochs=1, verbose=0)
+    assert m.inputs[0].shape == (None, 10) and m.inputs[0].dtype.startswith("int")
+    assert m.outputs[0].shape == (None, 1)
+    x = np.array([[3, 4, 0, 0, 0, 0, 0, 0, 0, 0]])
+    emb = m.layers[0].embeddings.numpy()
+    pooled = lamina.Model(m.inputs, m.layers[1].output).predict(x, verbose=0)
+    np.testing.assert_allclose(pooled[0], (emb[3] + emb[4]) / 2, rtol=1e-5)
