@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from lamina import ops
+from lamina import _core, ops
 from lamina.backend.config import epsilon
 from lamina.losses.loss import Loss, squeeze_or_expand_to_same_rank, to_tensor
 
@@ -147,8 +147,8 @@ def categorical_hinge(y_true, y_pred):
 # ---- probabilistic ----------------------------------------------------------
 def _bce_elementwise(target, output, from_logits):
     if from_logits:
-        # max(x, 0) - x * z + log(1 + exp(-|x|))
-        return ops.relu(output) - output * target + ops.softplus(-ops.abs(output))
+        # Fused, stable: max(x, 0) - x * z + log(1 + exp(-|x|))
+        return _core.sigmoid_binary_cross_entropy(output, target)
     output = ops.clip(output, epsilon(), 1.0 - epsilon())
     return -(target * ops.log(output) + (1.0 - target) * ops.log(1.0 - output))
 
@@ -186,6 +186,8 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
         num_classes = y_pred.shape[-1]
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / num_classes
     if from_logits:
+        if axis in (-1, y_pred.ndim - 1):
+            return _core.softmax_cross_entropy(y_pred, y_true)
         log_prob = ops.log_softmax(y_pred, axis=axis)
     else:
         output = y_pred / ops.sum(y_pred, axis=axis, keepdims=True)
@@ -232,6 +234,8 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     y_pred = to_tensor(y_pred)
     y_true = to_tensor(y_true)
     labels, valid = _sparse_labels(y_true, y_pred, ignore_class)
+    if from_logits and ignore_class is None and axis in (-1, y_pred.ndim - 1):
+        return _core.sparse_softmax_cross_entropy(y_pred, _core.convert_to_tensor(labels, None, True))
     if from_logits:
         log_prob = ops.log_softmax(y_pred, axis=axis)
     else:

@@ -107,6 +107,19 @@ class BatchNormalization(Layer):
         return mean, variance
 
     def call(self, inputs, training=None, mask=None):
+        if training and self.trainable and mask is None:
+            # Fused: normalise with the batch statistics, which carry no gradient
+            # of their own (the kernel's backward accounts for them).
+            outputs, mean, variance = ops.batch_norm_train(
+                inputs, self.gamma, self.beta, axis=self.axis, epsilon=self.epsilon
+            )
+            if not in_symbolic_scope():
+                with no_grad():
+                    self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
+                    self.moving_variance.assign(
+                        self.moving_variance * self.momentum + variance * (1.0 - self.momentum)
+                    )
+            return outputs
         if training and self.trainable:
             mean, variance = self._moments(inputs, mask)
             if not in_symbolic_scope():

@@ -74,6 +74,11 @@ class LayerNormalization(Layer):
 
     def call(self, inputs):
         axes = self._axes
+        if len(axes) == 1 and inputs.dtype in ("float32", "float64"):
+            # Fused kernels over one axis.
+            if self.rms_scaling:
+                return ops.rms_normalization(inputs, self.gamma, axis=axes[0], epsilon=self.epsilon)
+            return ops.layer_normalization(inputs, self.gamma, self.beta, axis=axes[0], epsilon=self.epsilon)
         if self.rms_scaling:
             inv = ops.reciprocal(ops.sqrt(ops.mean(ops.square(inputs), axis=axes, keepdims=True) + self.epsilon))
             out = inputs * inv
