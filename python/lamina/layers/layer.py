@@ -28,6 +28,9 @@ from lamina.utils import naming, tree
 
 Tensor = _core.Tensor
 _ctx = threading.local()
+# Set when any layer adds a loss, so outer calls only walk the layer tree to
+# clear losses when there is something to clear.
+_LOSS_STATE = {"pending": False}
 
 
 class CallContext:
@@ -469,6 +472,7 @@ class Layer:
             if isinstance(x, KerasTensor):
                 continue
             self._losses.append(x)
+            _LOSS_STATE["pending"] = True
 
     def _get_own_losses(self):
         return list(self._losses)
@@ -595,7 +599,7 @@ class Layer:
         if entry:
             ctx = CallContext(self)
             _ctx.ctx = ctx
-            if not symbolic:
+            if not symbolic and _LOSS_STATE["pending"]:
                 self._clear_losses()
         prev_training = ctx.training
         try:

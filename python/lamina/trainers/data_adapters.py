@@ -282,9 +282,27 @@ class PyDatasetAdapter(DataAdapter):
         self._dataset.on_epoch_end()
 
 
+def _is_number_list(v):
+    if isinstance(v, (list, tuple)):
+        return len(v) > 0 and all(_is_number_list(e) for e in v)
+    return isinstance(v, (int, float, bool, np.number)) and not isinstance(v, np.ndarray)
+
+
+def _lists_to_arrays(v):
+    """Python lists of numbers become arrays (lists of arrays stay structures)."""
+    if _is_number_list(v):
+        return np.asarray(v)
+    if isinstance(v, dict):
+        return {k: _lists_to_arrays(e) for k, e in v.items()}
+    if isinstance(v, (list, tuple)):
+        return type(v)(_lists_to_arrays(e) for e in v)
+    return v
+
+
 def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps_per_epoch=None, shuffle=False, class_weight=None, rng=None):
     if isinstance(x, DataAdapter):
         return x
+    x, y, sample_weight = _lists_to_arrays(x), _lists_to_arrays(y), _lists_to_arrays(sample_weight)
     if isinstance(x, PyDataset):
         if y is not None:
             raise ValueError("When providing `x` as a PyDataset, `y` should not be passed. Instead, the targets should be included as part of the PyDataset.")

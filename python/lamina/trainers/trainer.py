@@ -128,7 +128,7 @@ class Trainer:
         self.train_function = None
         self.test_function = None
         self.predict_function = None
-        self._tw_cache = None
+        self._reset_step_caches()
         self._compile_config = {
             "optimizer": optimizer,
             "loss": loss,
@@ -203,10 +203,22 @@ class Trainer:
         for m in self.metrics:
             m.reset_state()
 
+    def _metrics_for_step(self):
+        cache = self.__dict__.get("_metrics_cache")
+        if cache is None:
+            cache = self.metrics
+            object.__setattr__(self, "_metrics_cache", cache)
+        return cache
+
+    def _reset_step_caches(self):
+        object.__setattr__(self, "_metrics_cache", None)
+        object.__setattr__(self, "_tw_cache", None)
+        object.__setattr__(self, "_has_extra_losses", None)
+
     def get_metrics_result(self):
         """The model's metric values as a dict (compile metrics flattened in)."""
         out = {}
-        for metric in self.metrics:
+        for metric in self._metrics_for_step():
             if isinstance(metric, CompileMetrics):
                 if metric.built:
                     out.update(metric.result())
@@ -227,7 +239,12 @@ class Trainer:
             loss = self._compile_loss(y, y_pred, sample_weight)
             if loss is not None:
                 losses.append(loss)
-        for extra in self.losses:
+        has_extra = self.__dict__.get("_has_extra_losses")
+        extras = self.losses if has_extra is None or has_extra else []
+        if has_extra is None:
+            # As Keras: decided once (per compile/fit) whether to collect model.losses.
+            object.__setattr__(self, "_has_extra_losses", bool(extras))
+        for extra in extras:
             if not isinstance(extra, Tensor):
                 extra = _core.convert_to_tensor(np.asarray(extra, dtype=np.float32), None, True)
             elif extra.dtype not in ("float32", "float64"):
@@ -241,9 +258,13 @@ class Trainer:
         return total
 
     def _compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        import inspect
+        has_training = self.__dict__.get("_compute_loss_has_training")
+        if has_training is None:
+            import inspect
 
-        if "training" in inspect.signature(self.compute_loss).parameters:
+            has_training = "training" in inspect.signature(self.compute_loss).parameters
+            object.__setattr__(self, "_compute_loss_has_training", has_training)
+        if has_training:
             return self.compute_loss(x, y, y_pred, sample_weight, training=training)
         return self.compute_loss(x, y, y_pred, sample_weight)
 
@@ -397,6 +418,7 @@ class Trainer:
             shuffle=shuffle, class_weight=class_weight, rng=rng,
         )
         self._symbolic_build(iterator.peek())
+        self._reset_step_caches()
         if not isinstance(callbacks, CallbackList):
             callbacks = CallbackList(
                 callbacks, add_history=True, add_progbar=verbose != 0, verbose=verbose,
@@ -439,7 +461,7 @@ class Trainer:
             self.optimizer.finalize_variable_values(self.trainable_weights)
         self._eval_iterator = None
         callbacks.on_train_end(logs=training_logs)
-        self._tw_cache = None
+        self._reset_step_caches()
         return self.history
 
     def _get_metrics_result_or_logs(self, logs):
@@ -571,7 +593,7 @@ class Trainer:
         self._symbolic_build(data)
         self.make_train_function()
         logs = pythonify_logs(self.train_function(data))
-        self._tw_cache = None
+        self._reset_step_caches()
         if return_dict:
             return logs
         return self._flatten_metrics_in_order(logs)
