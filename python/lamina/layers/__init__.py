@@ -56,46 +56,6 @@ from lamina.layers.reshaping.reshape import Reshape
 from lamina.layers.reshaping.up_sampling import UpSampling1D, UpSampling2D
 from lamina.layers.reshaping.zero_padding import ZeroPadding1D, ZeroPadding2D
 
-# Layers over fused C++ ops (convolution, pooling, recurrent, attention).
-from lamina.layers.attention.additive_attention import AdditiveAttention
-from lamina.layers.attention.attention import Attention
-from lamina.layers.attention.multi_head_attention import MultiHeadAttention
-from lamina.layers.convolutional.conv1d import Conv1D
-from lamina.layers.convolutional.conv1d_transpose import Conv1DTranspose
-from lamina.layers.convolutional.conv2d import Conv2D
-from lamina.layers.convolutional.conv2d_transpose import Conv2DTranspose
-from lamina.layers.convolutional.conv3d import Conv3D, Conv3DTranspose
-from lamina.layers.convolutional.depthwise_conv1d import DepthwiseConv1D
-from lamina.layers.convolutional.depthwise_conv2d import DepthwiseConv2D
-from lamina.layers.convolutional.separable_conv1d import SeparableConv1D
-from lamina.layers.convolutional.separable_conv2d import SeparableConv2D
-from lamina.layers.pooling.average_pooling1d import AveragePooling1D
-from lamina.layers.pooling.average_pooling2d import AveragePooling2D
-from lamina.layers.pooling.max_pooling1d import MaxPooling1D
-from lamina.layers.pooling.max_pooling2d import MaxPooling2D
-from lamina.layers.pooling.pooling3d import AveragePooling3D, MaxPooling3D
-from lamina.layers.rnn.bidirectional import Bidirectional
-from lamina.layers.rnn.gru import GRU, GRUCell
-from lamina.layers.rnn.lstm import LSTM, LSTMCell
-from lamina.layers.rnn.rnn import RNN
-from lamina.layers.rnn.simple_rnn import SimpleRNN, SimpleRNNCell
-from lamina.layers.rnn.time_distributed import TimeDistributed
-
-Convolution1D = Conv1D
-Convolution2D = Conv2D
-Convolution3D = Conv3D
-Convolution1DTranspose = Conv1DTranspose
-Convolution2DTranspose = Conv2DTranspose
-Convolution3DTranspose = Conv3DTranspose
-SeparableConvolution1D = SeparableConv1D
-SeparableConvolution2D = SeparableConv2D
-AvgPool1D = AveragePooling1D
-AvgPool2D = AveragePooling2D
-AvgPool3D = AveragePooling3D
-MaxPool1D = MaxPooling1D
-MaxPool2D = MaxPooling2D
-MaxPool3D = MaxPooling3D
-
 GlobalAvgPool1D = GlobalAveragePooling1D
 GlobalAvgPool2D = GlobalAveragePooling2D
 GlobalAvgPool3D = GlobalAveragePooling3D
