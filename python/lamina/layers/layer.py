@@ -7,7 +7,6 @@ tensors or on symbolic `KerasTensor`s (to build functional models).
 
 import inspect
 import threading
-import warnings
 
 import numpy as np
 
@@ -15,15 +14,12 @@ from lamina import _core
 from lamina import constraints as constraints_module
 from lamina import initializers as initializers_module
 from lamina import regularizers as regularizers_module
-from lamina.autograd import no_grad
-from lamina.backend import common
 from lamina.backend.common import get_keras_mask, set_keras_mask, standardize_dtype
 from lamina.backend.keras_tensor import KerasTensor
 from lamina.backend.symbolic import compute_output_spec as _run_for_spec
 from lamina.backend.variables import Variable
-from lamina.layers.input_spec import assert_input_compatibility
+from lamina.layers.input_spec import InputSpec, assert_input_compatibility  # noqa: F401
 from lamina.layers.node import Node
-from lamina.random import SeedGenerator
 from lamina.utils import naming, tree
 
 Tensor = _core.Tensor
@@ -853,5 +849,3 @@ def _is_serializable_value(v):
 # Re-exported helpers
 is_default = _is_default
 default = _default
-__all__ = ["Layer", "InputSpec", "SeedGenerator", "common", "no_grad", "warnings"]
-from lamina.layers.input_spec import InputSpec  # noqa: E402

@@ -8,7 +8,6 @@ from lamina.layers.core.input_layer import InputLayer
 from lamina.layers.layer import Layer, _call_signature
 from lamina.models.functional import Functional
 from lamina.models.model import Model
-from lamina.utils import tree
 
 
 class Sequential(Model):

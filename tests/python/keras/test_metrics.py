@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-import lamina
 from lamina import metrics
 
 

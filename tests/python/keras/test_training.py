@@ -1,8 +1,6 @@
 """compile / fit / evaluate / predict / *_on_batch: data formats, validation,
 weights, reproducibility, freezing, errors."""
 
-import warnings
-
 import numpy as np
 import pytest
 
