@@ -24,8 +24,11 @@ class CategoricalCrossentropy(MeanMetricWrapper):
 class SparseCategoricalCrossentropy(MeanMetricWrapper):
     _direction = "down"
 
-    def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False, axis=-1):
-        super().__init__(losses.sparse_categorical_crossentropy, name, dtype=dtype, from_logits=from_logits, axis=axis)
+    def __init__(self, name="sparse_categorical_crossentropy", dtype=None, from_logits=False, ignore_class=None, axis=-1):
+        super().__init__(
+            losses.sparse_categorical_crossentropy, name, dtype=dtype, from_logits=from_logits,
+            ignore_class=ignore_class, axis=axis,
+        )
 
 
 class KLDivergence(MeanMetricWrapper):

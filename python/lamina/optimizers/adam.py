@@ -40,7 +40,7 @@ class Adam(Optimizer):
         ema_overwrite_frequency=None,
         loss_scale_factor=None,
         gradient_accumulation_steps=None,
-        name="adam",
+        name=None,
         **kwargs,
     ):
         super().__init__(
@@ -124,7 +124,7 @@ class AdamW(Adam):
         ema_overwrite_frequency=None,
         loss_scale_factor=None,
         gradient_accumulation_steps=None,
-        name="adamw",
+        name=None,
         **kwargs,
     ):
         super().__init__(
@@ -157,7 +157,7 @@ class Adamax(Optimizer):
         ema_overwrite_frequency=None,
         loss_scale_factor=None,
         gradient_accumulation_steps=None,
-        name="adamax",
+        name=None,
         **kwargs,
     ):
         super().__init__(
@@ -209,7 +209,7 @@ class Nadam(Optimizer):
         ema_overwrite_frequency=None,
         loss_scale_factor=None,
         gradient_accumulation_steps=None,
-        name="nadam",
+        name=None,
         **kwargs,
     ):
         super().__init__(

@@ -105,7 +105,8 @@ class Optimizer:
         self._variables = []
         self._trainable_variables = []
         self._var_index = {}
-        self._iterations = Variable(np.asarray(0, dtype=np.int64), name="iteration", trainable=False)
+        self._iterations = Variable(np.asarray(0, dtype=np.int32), name="iteration", trainable=False)
+        self._iterations._path = f"{self.name}/iteration"
         self._variables.append(self._iterations)
         if isinstance(learning_rate, LearningRateSchedule):
             self._learning_rate = learning_rate
@@ -121,6 +122,7 @@ class Optimizer:
             self._learning_rate = Variable(
                 np.asarray(_as_float(learning_rate), dtype=np.float32), name="learning_rate", trainable=False
             )
+            self._learning_rate._path = f"{self.name}/learning_rate"
             self._variables.append(self._learning_rate)
         self._exclude_ids = set()
         self._exclude_names = None
@@ -156,6 +158,7 @@ class Optimizer:
 
         init = initializers.get(initializer)
         v = Variable(init, shape=tuple(shape), dtype=dtype or "float32", trainable=False, name=name)
+        v._path = f"{self.name}/{v.name}"
         self._variables.append(v)
         return v
 
@@ -309,7 +312,7 @@ class Optimizer:
                 for a, g in zip(accs, grads):
                     _core.assign(a, a + g)
                 if (step + 1) % n != 0:
-                    self._iterations.assign(np.asarray(step + 1, dtype=np.int64))
+                    self._iterations.assign(np.asarray(step + 1, dtype=np.int32))
                     return
                 grads = [a / float(n) for a in accs]
             grads = self._clip_gradients(grads)
@@ -323,7 +326,7 @@ class Optimizer:
                 for a in [self._accumulated[self._get_variable_index(v)] for v in variables]:
                     _core.assign(a, 0.0)
             step = int(self._iterations.numpy()) + 1
-            self._iterations.assign(np.asarray(step, dtype=np.int64))
+            self._iterations.assign(np.asarray(step, dtype=np.int32))
             if self.use_ema:
                 self._update_ema(variables, step)
 

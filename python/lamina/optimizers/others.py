@@ -29,7 +29,7 @@ class RMSprop(Optimizer):
         ema_overwrite_frequency=None,
         loss_scale_factor=None,
         gradient_accumulation_steps=None,
-        name="rmsprop",
+        name=None,
         **kwargs,
     ):
         super().__init__(
@@ -98,7 +98,7 @@ class Adagrad(Optimizer):
         ema_overwrite_frequency=None,
         loss_scale_factor=None,
         gradient_accumulation_steps=None,
-        name="adagrad",
+        name=None,
         **kwargs,
     ):
         super().__init__(
@@ -151,7 +151,7 @@ class Adadelta(Optimizer):
         ema_overwrite_frequency=None,
         loss_scale_factor=None,
         gradient_accumulation_steps=None,
-        name="adadelta",
+        name=None,
         **kwargs,
     ):
         super().__init__(
@@ -206,7 +206,7 @@ class Lion(Optimizer):
         ema_overwrite_frequency=None,
         loss_scale_factor=None,
         gradient_accumulation_steps=None,
-        name="lion",
+        name=None,
         **kwargs,
     ):
         super().__init__(

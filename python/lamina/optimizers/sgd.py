@@ -26,7 +26,7 @@ class SGD(Optimizer):
         ema_overwrite_frequency=None,
         loss_scale_factor=None,
         gradient_accumulation_steps=None,
-        name="SGD",
+        name=None,
         **kwargs,
     ):
         super().__init__(

@@ -105,6 +105,21 @@ def _render_table(header, rows, widths, aligns):
     return out
 
 
+def _ratio_reduce(total, values):
+    remaining = total
+    ratio_left = len(values)
+    out = []
+    for v in values:
+        if ratio_left > 0:
+            distributed = min(v, round(remaining / ratio_left))
+            out.append(max(v - distributed, 1))
+            remaining -= distributed
+            ratio_left -= 1
+        else:
+            out.append(v)
+    return out
+
+
 def _layer_range_bounds(layers, layer_range):
     if layer_range is None:
         return 0, len(layers)
@@ -168,12 +183,18 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
     line_length = line_length or default_length
     if positions[-1] <= 1:
         positions = [int(p * line_length) for p in positions]
-    widths = []
+    requested = []
     current = 0
     for pos in positions:
         w = int(pos) - current
         current = int(pos)
-        widths.append(max(w - 3, 4))
+        if w < 4:
+            raise ValueError("Insufficient console width to print summary.")
+        requested.append(w)
+    # Fit the columns (plus borders and padding) into line_length, shrinking
+    # them as rich does for Keras's table.
+    available = line_length - (len(requested) + 1) - 2 * len(requested)
+    widths = _ratio_reduce(max(sum(requested) - available, 0), requested)
 
     node_ids = {id(n) for n in relevant_nodes} if relevant_nodes is not None else None
 

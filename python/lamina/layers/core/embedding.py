@@ -30,8 +30,12 @@ class Embedding(Layer):
         weights=None,
         lora_rank=None,
         lora_alpha=None,
+        quantization_config=None,
         **kwargs,
     ):
+        if quantization_config is not None:
+            raise NotImplementedError("Quantization is not supported by lamina's Embedding yet")
+        self.quantization_config = None
         input_length = kwargs.pop("input_length", None)
         super().__init__(**kwargs)
         del input_length
@@ -89,6 +93,7 @@ class Embedding(Layer):
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
             "mask_zero": self.mask_zero,
+            "quantization_config": self.quantization_config,
         }
         return {**base_config, **config}
 

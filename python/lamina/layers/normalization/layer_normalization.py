@@ -8,7 +8,8 @@ class LayerNormalization(Layer):
     """Normalizes each sample over `axis` (default the last):
     `gamma * (x - mean) / sqrt(var + epsilon) + beta`, epsilon 1e-3.
 
-    With `rms_scaling=True`: `gamma * x / sqrt(mean(x**2) + epsilon)`.
+    With `rms_scaling=True` (deprecated in Keras, kept with its formula):
+    `gamma * x / sqrt(var(x) + epsilon)`.
     """
 
     def __init__(
@@ -49,8 +50,9 @@ class LayerNormalization(Layer):
 
     def build(self, input_shape):
         ndim = len(input_shape)
-        axes = self.axis if isinstance(self.axis, list) else [self.axis]
-        axes = sorted(a % ndim for a in axes)
+        # As Keras: the axis becomes a sorted list once built.
+        self.axis = sorted(self.axis) if isinstance(self.axis, list) else [self.axis]
+        axes = sorted(a % ndim for a in self.axis)
         self._axes = axes
         shape = tuple(input_shape[a] for a in axes)
         if self.scale or self.rms_scaling:
@@ -74,15 +76,14 @@ class LayerNormalization(Layer):
 
     def call(self, inputs):
         axes = self._axes
-        if len(axes) == 1 and inputs.dtype in ("float32", "float64"):
-            # Fused kernels over one axis.
-            if self.rms_scaling:
-                return ops.rms_normalization(inputs, self.gamma, axis=axes[0], epsilon=self.epsilon)
-            return ops.layer_normalization(inputs, self.gamma, self.beta, axis=axes[0], epsilon=self.epsilon)
         if self.rms_scaling:
-            inv = ops.reciprocal(ops.sqrt(ops.mean(ops.square(inputs), axis=axes, keepdims=True) + self.epsilon))
-            out = inputs * inv
+            # Keras's (deprecated) rms_scaling divides by sqrt(variance + epsilon).
+            variance = ops.var(inputs, axis=axes, keepdims=True)
+            out = inputs * ops.reciprocal(ops.sqrt(variance + self.epsilon))
             return out * self._b(self.gamma) if self.gamma is not None else out
+        if len(axes) == 1 and inputs.dtype in ("float32", "float64"):
+            # Fused kernel over one axis.
+            return ops.layer_normalization(inputs, self.gamma, self.beta, axis=axes[0], epsilon=self.epsilon)
         mean = ops.mean(inputs, axis=axes, keepdims=True)
         centered = inputs - mean
         variance = ops.mean(ops.square(centered), axis=axes, keepdims=True)

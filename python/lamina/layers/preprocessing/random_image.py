@@ -70,16 +70,23 @@ class RandomContrast(Layer):
 
     def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
+        # Keras's parsing: a number f gives (max(-f, 0), f) = (0, f); a pair is sorted.
+        msg = (
+            "The `factor` argument should be a number (or a list of two numbers) in the range [0, 1]. "
+            f"Received: factor={factor}"
+        )
         if isinstance(factor, (tuple, list)):
-            lower, upper = factor
+            if len(factor) != 2 or factor[0] > 1 or factor[1] < 0:
+                raise ValueError(msg)
+            lower, upper = sorted(factor)
+        elif isinstance(factor, (int, float)):
+            if factor < 0 or factor > 1:
+                raise ValueError(msg)
+            factor = abs(factor)
+            lower, upper = max(-factor, 0), factor
         else:
-            lower = upper = factor
-        if lower < 0.0 or upper < 0.0 or lower > 1.0:
-            raise ValueError(
-                "`factor` argument cannot have negative values or values greater than 1. "
-                f"Received: factor={factor}"
-            )
-        self.factor = factor
+            raise ValueError(msg)
+        self.factor = (lower, upper)
         self._lower, self._upper = float(lower), float(upper)
         self.value_range = tuple(value_range)
         self.seed = seed
