@@ -1,0 +1,251 @@
+"""Parity of the Keras-style API with Keras itself, where Keras is installed
+(it is not a dependency: these tests skip otherwise). Same weights, same data:
+layer outputs and configs, optimizer steps, losses, metrics, a whole `fit`
+(history and final weights) and the text of `summary()` must agree."""
+
+import os
+import re
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+try:
+    import keras
+
+    keras.layers  # noqa: B018
+except Exception as e:  # not installed, or no usable backend
+    pytest.skip(f"Keras is not installed here ({type(e).__name__}: {e})", allow_module_level=True)
+
+import lamina  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+
+RNG = np.random.default_rng(0)
+X2 = RNG.uniform(-1, 1, (4, 6)).astype("float32")
+X3 = RNG.uniform(-1, 1, (4, 5, 6)).astype("float32")
+X4 = RNG.uniform(-1, 1, (4, 4, 4, 3)).astype("float32")
+I2 = RNG.integers(0, 10, (4, 7))
+
+
+def knp(x):
+    return keras.ops.convert_to_numpy(x)
+
+
+LAYERS = {
+    "Dense": (lambda m: m.Dense(4, activation="relu"), X2),
+    "Dense3D": (lambda m: m.Dense(3, use_bias=False), X3),
+    "Activation": (lambda m: m.Activation("gelu"), X2),
+    "Flatten": (lambda m: m.Flatten(), X3),
+    "Reshape": (lambda m: m.Reshape((2, -1)), X3),
+    "Permute": (lambda m: m.Permute((2, 1)), X3),
+    "RepeatVector": (lambda m: m.RepeatVector(3), X2),
+    "Embedding": (lambda m: m.Embedding(10, 4, mask_zero=True), I2),
+    "LayerNormalization": (lambda m: m.LayerNormalization(), X3),
+    "LayerNormalizationAxes": (lambda m: m.LayerNormalization(axis=[1, 2]), X3),
+    "LayerNormalizationRMS": (lambda m: m.LayerNormalization(rms_scaling=True), X3),
+    "BatchNormalization": (lambda m: m.BatchNormalization(), X2),
+    "BatchNormalizationAxis1": (lambda m: m.BatchNormalization(axis=1), X4),
+    "UnitNormalization": (lambda m: m.UnitNormalization(), X2),
+    "GroupNormalization": (lambda m: m.GroupNormalization(groups=3), X3),
+    "ReLU": (lambda m: m.ReLU(max_value=0.5, negative_slope=0.1, threshold=0.1), X2),
+    "LeakyReLU": (lambda m: m.LeakyReLU(), X2),
+    "PReLU": (lambda m: m.PReLU(), X2),
+    "ELU": (lambda m: m.ELU(), X2),
+    "Softmax": (lambda m: m.Softmax(), X2),
+    "GlobalAveragePooling1D": (lambda m: m.GlobalAveragePooling1D(), X3),
+    "GlobalMaxPooling2D": (lambda m: m.GlobalMaxPooling2D(keepdims=True), X4),
+    "UpSampling2D": (lambda m: m.UpSampling2D(), X4),
+    "UpSampling2DBilinear": (lambda m: m.UpSampling2D(interpolation="bilinear"), X4),
+    "ZeroPadding2D": (lambda m: m.ZeroPadding2D(((1, 2), (0, 1))), X4),
+    "Cropping2D": (lambda m: m.Cropping2D(((1, 0), (1, 1))), X4),
+    "Rescaling": (lambda m: m.Rescaling(0.5, 0.1), X2),
+    "Normalization": (lambda m: m.Normalization(mean=0.5, variance=2.0), X2),
+    "Dropout": (lambda m: m.Dropout(0.3), X2),
+    "RandomContrast": (lambda m: m.RandomContrast(0.2), X4),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_layer_parity(name):
+    make, x = LAYERS[name]
+    kl, ll = make(keras.layers), make(lamina.layers)
+    kl(x)
+    ll(x)
+    assert [tuple(w.shape) for w in kl.weights] == [tuple(w.shape) for w in ll.weights]
+    assert [w.path.split("/", 1)[-1] for w in kl.weights] == [w.path.split("/", 1)[-1] for w in ll.weights]
+    weights = [
+        RNG.standard_normal(tuple(w.shape)).astype("float32") * 0.3 + (1.5 if "variance" in w.name else 0.0)
+        for w in kl.weights
+    ]
+    kl.set_weights(weights)
+    ll.set_weights(weights)
+    np.testing.assert_allclose(ll(x, training=False).numpy(), knp(kl(x, training=False)), rtol=1e-5, atol=1e-5)
+    kc, lc = kl.get_config(), ll.get_config()
+    assert set(kc) <= set(lc)
+    for key in set(kc) - {"name", "dtype"}:
+        a, b = kc[key], lc[key]
+        if isinstance(a, dict) and isinstance(b, dict):
+            assert a.get("class_name") == b.get("class_name"), key
+        else:
+            assert (list(a) if isinstance(a, tuple) else a) == (list(b) if isinstance(b, tuple) else b), key
+
+
+def _steps(opt, variable_cls, to_tensor, grads, w0):
+    v = variable_cls(w0.copy())
+    for g in grads:
+        opt.apply_gradients([(to_tensor(g), v)])
+    return np.asarray(knp(v) if variable_cls is keras.Variable else v.numpy())
+
+
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("SGD", {"learning_rate": 0.1, "momentum": 0.9, "nesterov": True}),
+        ("Adam", {"learning_rate": 0.01, "amsgrad": True}),
+        ("AdamW", {"learning_rate": 0.01, "weight_decay": 0.1}),
+        ("RMSprop", {"learning_rate": 0.01, "centered": True, "momentum": 0.5}),
+        ("Adagrad", {"learning_rate": 0.1}),
+        ("Adadelta", {"learning_rate": 1.0}),
+        ("Adamax", {"learning_rate": 0.01}),
+        ("Nadam", {"learning_rate": 0.01}),
+        ("Lion", {"learning_rate": 0.01}),
+        ("SGD", {"learning_rate": 0.1, "global_clipnorm": 0.5}),
+    ],
+)
+def test_optimizer_parity(name, kwargs):
+    w0 = RNG.normal(size=(3, 4)).astype("float32")
+    grads = [RNG.normal(size=(3, 4)).astype("float32") for _ in range(4)]
+    k = _steps(getattr(keras.optimizers, name)(**kwargs), keras.Variable, keras.ops.convert_to_tensor, grads, w0)
+    l = _steps(getattr(lamina.optimizers, name)(**kwargs), lamina.Variable, lamina.tensor, grads, w0)
+    np.testing.assert_allclose(l, k, rtol=1e-5, atol=1e-6)
+    kc = getattr(keras.optimizers, name)(**kwargs).get_config()
+    lc = getattr(lamina.optimizers, name)(**kwargs).get_config()
+    assert set(kc) == set(lc)
+
+
+YT = RNG.uniform(0, 1, (6, 4)).astype("float32")
+YP = RNG.uniform(0.01, 1, (6, 4)).astype("float32")
+BIN = (RNG.uniform(size=(6, 4)) > 0.5).astype("float32")
+LOGITS = RNG.normal(size=(6, 4)).astype("float32")
+SIG = 1 / (1 + np.exp(-LOGITS))
+PROBS = np.exp(LOGITS) / np.exp(LOGITS).sum(-1, keepdims=True)
+ONEHOT = np.eye(4, dtype="float32")[RNG.integers(0, 4, 6)]
+LABELS = ONEHOT.argmax(-1)
+SW = RNG.uniform(0, 2, 6).astype("float32")
+
+LOSSES = [
+    ("MeanSquaredError", {}, YT, YP), ("MeanAbsoluteError", {}, YT, YP), ("MeanAbsolutePercentageError", {}, YT, YP),
+    ("MeanSquaredLogarithmicError", {}, YT, YP), ("Huber", {"delta": 0.3}, YT, YP), ("LogCosh", {}, YT, YP),
+    ("Poisson", {}, YT, YP), ("KLDivergence", {}, YT, YP), ("CosineSimilarity", {}, YT - 0.5, YP - 0.5),
+    ("Hinge", {}, BIN, LOGITS), ("SquaredHinge", {}, BIN, LOGITS), ("CategoricalHinge", {}, ONEHOT, LOGITS),
+    ("BinaryCrossentropy", {}, BIN, SIG), ("BinaryCrossentropy", {"from_logits": True, "label_smoothing": 0.1}, BIN, LOGITS),
+    ("CategoricalCrossentropy", {}, ONEHOT, PROBS), ("CategoricalCrossentropy", {"from_logits": True, "label_smoothing": 0.2}, ONEHOT, LOGITS),
+    ("SparseCategoricalCrossentropy", {}, LABELS, PROBS), ("SparseCategoricalCrossentropy", {"from_logits": True, "ignore_class": 1}, LABELS, LOGITS),
+    ("BinaryFocalCrossentropy", {"apply_class_balancing": True, "from_logits": True, "label_smoothing": 0.1}, BIN, LOGITS),
+    ("CategoricalFocalCrossentropy", {}, ONEHOT, PROBS),
+]
+
+
+@pytest.mark.parametrize("case", range(len(LOSSES)), ids=[c[0] for c in LOSSES])
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "none", "mean_with_sample_weight"])
+def test_loss_parity(case, reduction):
+    name, kwargs, yt, yp = LOSSES[case]
+    for sw in (None, SW):
+        k = knp(getattr(keras.losses, name)(reduction=reduction, **kwargs)(yt, yp, sample_weight=sw))
+        l = getattr(lamina.losses, name)(reduction=reduction, **kwargs)(yt, yp, sample_weight=sw).numpy()
+        np.testing.assert_allclose(l, k, rtol=2e-5, atol=1e-6)
+
+
+METRICS = [
+    ("BinaryAccuracy", {}, BIN, SIG), ("CategoricalAccuracy", {}, ONEHOT, PROBS), ("SparseCategoricalAccuracy", {}, LABELS, PROBS),
+    ("TopKCategoricalAccuracy", {"k": 2}, ONEHOT, PROBS), ("SparseTopKCategoricalAccuracy", {"k": 2}, LABELS, PROBS),
+    ("Precision", {"top_k": 2}, BIN, SIG), ("Recall", {"thresholds": [0.3, 0.6]}, BIN, SIG), ("Recall", {"class_id": 2}, BIN, SIG),
+    ("TruePositives", {}, BIN, SIG), ("FalseNegatives", {}, BIN, SIG),
+    ("AUC", {}, BIN, SIG), ("AUC", {"curve": "PR"}, BIN, SIG), ("AUC", {"multi_label": True}, BIN, SIG), ("AUC", {"from_logits": True}, BIN, LOGITS),
+    ("F1Score", {"average": "macro", "threshold": 0.5}, BIN, SIG), ("F1Score", {"average": "weighted"}, ONEHOT, PROBS),
+    ("RootMeanSquaredError", {}, YT, YP), ("R2Score", {"class_aggregation": "variance_weighted_average"}, YT, YP),
+    ("CosineSimilarity", {}, YT, YP), ("MeanIoU", {"num_classes": 4, "sparse_y_pred": False}, LABELS, PROBS),
+    ("SparseCategoricalCrossentropy", {}, LABELS, PROBS), ("LogCoshError", {}, YT, YP),
+]
+
+
+@pytest.mark.parametrize("case", range(len(METRICS)), ids=[c[0] for c in METRICS])
+def test_metric_parity(case):
+    name, kwargs, yt, yp = METRICS[case]
+    km, lm = getattr(keras.metrics, name)(**kwargs), getattr(lamina.metrics, name)(**kwargs)
+    weights = None if name == "MeanIoU" else SW  # Keras's MeanIoU truncates float weights to int
+    for m in (km, lm):
+        m.update_state(yt, yp, sample_weight=weights)
+        m.update_state(yt[:3], yp[:3])
+    np.testing.assert_allclose(lm.result().numpy(), knp(km.result()), rtol=1e-5, atol=1e-6)
+    assert re.sub(r"_\d+$", "", km.name) == re.sub(r"_\d+$", "", lm.name)
+
+
+def _model(m):
+    return m.Sequential(
+        [
+            m.Input((6,)),
+            m.layers.Dense(16, activation="relu"),
+            m.layers.BatchNormalization(),
+            m.layers.Dropout(0.0),
+            m.layers.Dense(8, activation="tanh", kernel_regularizer=m.regularizers.L2(0.01)),
+            m.layers.Dense(3, activation="softmax"),
+        ]
+    )
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop"])
+def test_fit_parity(optimizer):
+    x = RNG.normal(size=(100, 6)).astype("float32")
+    y = RNG.integers(0, 3, 100)
+    xv, yv = RNG.normal(size=(30, 6)).astype("float32"), RNG.integers(0, 3, 30)
+    km, lm = _model(keras), _model(lamina)
+    lm.set_weights(km.get_weights())
+    hist = {}
+    for mod, m in (("k", km), ("l", lm)):
+        m.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
+        hist[mod] = m.fit(
+            x, y, batch_size=16, epochs=3, shuffle=False, verbose=0, validation_data=(xv, yv),
+            class_weight={0: 1.0, 1: 2.0, 2: 0.5},
+        ).history
+    assert sorted(hist["k"]) == sorted(hist["l"])
+    for key in hist["k"]:
+        np.testing.assert_allclose(hist["l"][key], hist["k"][key], rtol=1e-5, atol=1e-6)
+    for a, b in zip(km.get_weights(), lm.get_weights()):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(lm.evaluate(xv, yv, verbose=0), km.evaluate(xv, yv, verbose=0), rtol=1e-5)
+    np.testing.assert_allclose(lm.predict(xv, verbose=0), km.predict(xv, verbose=0), rtol=1e-4, atol=1e-6)
+
+
+def test_multi_output_fit_parity():
+    def build(m):
+        a = m.Input((6,), name="a")
+        h = m.layers.Dense(8, activation="relu", name="h")(a)
+        return m.Model(a, [m.layers.Dense(1, name="r")(h), m.layers.Dense(3, activation="softmax", name="c")(h)])
+
+    x = RNG.normal(size=(64, 6)).astype("float32")
+    yr, yc = RNG.normal(size=(64, 1)).astype("float32"), RNG.integers(0, 3, 64)
+    km, lm = build(keras), build(lamina)
+    lm.set_weights(km.get_weights())
+    hist = {}
+    for mod, m in (("k", km), ("l", lm)):
+        m.compile("adam", ["mse", "sparse_categorical_crossentropy"], loss_weights=[0.3, 1.0], metrics=[["mae"], ["accuracy"]])
+        hist[mod] = m.fit(x, [yr, yc], epochs=2, shuffle=False, verbose=0, sample_weight=np.linspace(0, 1, 64).astype("float32")).history
+    assert sorted(hist["k"]) == sorted(hist["l"]) == ["c_accuracy", "c_loss", "loss", "r_loss", "r_mae"]
+    for key in hist["k"]:
+        np.testing.assert_allclose(hist["l"][key], hist["k"][key], rtol=1e-5, atol=1e-6)
+
+
+def test_summary_text_parity(monkeypatch):
+    monkeypatch.setattr("shutil.get_terminal_size", lambda *a, **k: os.terminal_size((80, 24)))
+    texts = {}
+    for mod, m in (("k", keras), ("l", lamina)):
+        m.backend.clear_session()
+        model = _model(m)
+        model.compile("adam", "sparse_categorical_crossentropy")
+        model.fit(np.zeros((4, 6)), np.zeros(4), verbose=0)
+        lines = []
+        model.summary(print_fn=lines.append)
+        texts[mod] = "\n".join(lines).strip()
+    assert texts["l"] == texts["k"]
