@@ -21,6 +21,14 @@ import lamina  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 
+
+@pytest.fixture(autouse=True)
+def _fresh_keras_names():
+    # Keras numbers layers per session: leave its counters as other tests expect.
+    keras.backend.clear_session()
+    yield
+    keras.backend.clear_session()
+
 RNG = np.random.default_rng(0)
 X2 = RNG.uniform(-1, 1, (4, 6)).astype("float32")
 X3 = RNG.uniform(-1, 1, (4, 5, 6)).astype("float32")
