@@ -22,10 +22,9 @@ import lamina  # noqa: E402
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="module")
 def _fresh_keras_names():
     # Keras numbers layers per session: leave its counters as other tests expect.
-    keras.backend.clear_session()
     yield
     keras.backend.clear_session()
 
