@@ -8,7 +8,7 @@ import pytest
 import lamina
 from lamina import ops
 
-from conftest import FLOAT_DTYPES, VIEW_KINDS, as_view, assert_matches, random_array
+from testutil import FLOAT_DTYPES, VIEW_KINDS, as_view, assert_matches, random_array
 
 _erf = np.vectorize(math.erf)
 

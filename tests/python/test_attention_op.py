@@ -9,7 +9,7 @@ import pytest
 import lamina
 from lamina import ops
 
-from conftest import check_grad, to_np
+from testutil import check_grad, to_np
 
 
 def ref_attention(q, k, v, bias=None, mask=None, scale=None, causal=False):

@@ -6,7 +6,7 @@ import pytest
 import lamina
 from lamina import ops
 
-from conftest import to_np
+from testutil import to_np
 
 
 def leaf(values, dtype="float64"):

@@ -6,7 +6,7 @@ import pytest
 import lamina
 from lamina import ops
 
-from conftest import DTYPES, FLOAT_DTYPES, NUMERIC_DTYPES, VIEW_KINDS, as_view, assert_matches, random_array
+from testutil import DTYPES, FLOAT_DTYPES, NUMERIC_DTYPES, VIEW_KINDS, as_view, assert_matches, random_array
 
 ARITH = ["add", "subtract", "multiply", "divide", "power", "maximum", "minimum"]
 COMPARE = ["equal", "not_equal", "less", "less_equal", "greater", "greater_equal"]

@@ -6,7 +6,7 @@ import pytest
 import lamina
 from lamina import ops
 
-from conftest import assert_matches, to_np
+from testutil import assert_matches, to_np
 
 
 # ---- shape mismatches -------------------------------------------------------------------

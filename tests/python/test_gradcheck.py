@@ -6,7 +6,7 @@ import pytest
 import lamina
 from lamina import ops
 
-from conftest import check_grad, to_np
+from testutil import check_grad, to_np
 
 R = np.random.default_rng(42)
 

@@ -6,7 +6,7 @@ import pytest
 import lamina
 from lamina import ops
 
-from conftest import NUMERIC_DTYPES, VIEW_KINDS, as_view, assert_matches, random_array, to_np
+from testutil import NUMERIC_DTYPES, VIEW_KINDS, as_view, assert_matches, random_array, to_np
 
 MATMUL_SHAPES = [
     ((3, 4), (4, 5)),

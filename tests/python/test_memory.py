@@ -8,7 +8,7 @@ import numpy as np
 import lamina
 from lamina import ops
 
-from conftest import to_np, vmrss_kb
+from testutil import to_np, vmrss_kb
 
 STEPS = 10**5
 WARMUP = 2 * 10**4

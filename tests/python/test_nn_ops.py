@@ -9,7 +9,7 @@ import pytest
 import lamina
 from lamina import ops
 
-from conftest import check_grad, to_np
+from testutil import check_grad, to_np
 
 
 def keras_pad(n, k, s, d, same):

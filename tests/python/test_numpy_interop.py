@@ -8,7 +8,7 @@ import pytest
 import lamina
 from lamina import ops
 
-from conftest import DTYPES, assert_matches, random_array, to_np
+from testutil import DTYPES, assert_matches, random_array, to_np
 
 
 def test_numpy_method_shares_memory():

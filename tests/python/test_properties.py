@@ -11,7 +11,7 @@ from hypothesis.extra import numpy as hnp
 import lamina
 from lamina import ops
 
-from conftest import assert_matches
+from testutil import assert_matches
 
 SETTINGS = settings(max_examples=int(__import__("os").environ.get("LAMINA_HYPOTHESIS_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

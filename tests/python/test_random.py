@@ -8,7 +8,7 @@ import pytest
 import lamina
 from lamina import random
 
-from conftest import to_np
+from testutil import to_np
 
 
 @pytest.mark.parametrize("fn", [random.normal, random.uniform, random.truncated_normal])

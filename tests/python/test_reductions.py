@@ -8,7 +8,7 @@ import pytest
 import lamina
 from lamina import ops
 
-from conftest import DTYPES, FLOAT_DTYPES, VIEW_KINDS, as_view, assert_matches, random_array
+from testutil import DTYPES, FLOAT_DTYPES, VIEW_KINDS, as_view, assert_matches, random_array
 
 REDUCTIONS = ["sum", "mean", "max", "min", "prod", "var", "std", "logsumexp"]
 FLOAT_RESULT = {"mean", "var", "std", "logsumexp"}

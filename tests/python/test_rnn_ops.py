@@ -8,7 +8,7 @@ import pytest
 
 from lamina import ops
 
-from conftest import check_grad, to_np
+from testutil import check_grad, to_np
 
 
 def sig(x):

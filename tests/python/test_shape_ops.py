@@ -6,7 +6,7 @@ import pytest
 import lamina
 from lamina import ops
 
-from conftest import DTYPES, VIEW_KINDS, as_view, assert_matches, random_array, to_np
+from testutil import DTYPES, VIEW_KINDS, as_view, assert_matches, random_array, to_np
 
 
 # ---- reshape / squeeze / expand_dims / broadcast_to --------------------------------

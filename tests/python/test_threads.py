@@ -8,7 +8,7 @@ import pytest
 import lamina
 from lamina import ops
 
-from conftest import to_np
+from testutil import to_np
 
 
 @pytest.fixture
