@@ -82,7 +82,11 @@ class Variable(Tensor):
             raise ValueError(
                 f"Argument `name` must be a string and cannot contain character `/`. Received: name={name}"
             )
-        self._name = name or "variable"
+        if name is None:
+            from lamina.utils.naming import auto_name
+
+            name = auto_name("Variable")
+        self._name = name
         self._path = self._name
         self._trainable = bool(trainable)
         self.autocast = autocast

@@ -5,6 +5,7 @@ call), computes `call(inputs, training=None)`, and can be called on real
 tensors or on symbolic `KerasTensor`s (to build functional models).
 """
 
+import functools
 import inspect
 import threading
 
@@ -27,6 +28,53 @@ _ctx = threading.local()
 # Set when any layer adds a loss, so outer calls only walk the layer tree to
 # clear losses when there is something to clear.
 _LOSS_STATE = {"pending": False}
+_scope = threading.local()
+
+
+def current_path():
+    """The current name scope ("outer/inner"), as `keras.backend` tracks it."""
+    stack = getattr(_scope, "stack", None)
+    return "/".join(name for name, _ in stack) if stack else ""
+
+
+class _NameScope:
+    """Enters `layer`'s name scope (not again when it is already the innermost)."""
+
+    __slots__ = ("layer", "pushed")
+
+    def __init__(self, layer):
+        self.layer = layer
+        self.pushed = False
+
+    def __enter__(self):
+        stack = getattr(_scope, "stack", None)
+        if stack is None:
+            stack = _scope.stack = []
+        if not stack or stack[-1][1] is not self.layer:
+            stack.append((self.layer.name, self.layer))
+            self.pushed = True
+        return self
+
+    def __exit__(self, *exc):
+        if self.pushed:
+            _scope.stack.pop()
+        return False
+
+
+def _wrap_build(obj):
+    """Instance-level `build` that runs in the layer's name scope and records
+    the layer's path (as Keras's build wrapper)."""
+    original = obj.build
+
+    @functools.wraps(original)
+    def build(*args, **kwargs):
+        with _NameScope(obj):
+            object.__setattr__(obj, "_path", current_path())
+            result = original(*args, **kwargs)
+        object.__setattr__(obj, "built", True)
+        return result
+
+    object.__setattr__(obj, "build", build)
 
 
 class CallContext:
@@ -149,6 +197,8 @@ class Layer:
             object.__setattr__(obj, "_auto_config", config)
         except Exception:
             object.__setattr__(obj, "_auto_config", None)
+        if cls.build is not Layer.build:
+            _wrap_build(obj)
         return obj
 
     def __init__(
@@ -411,7 +461,8 @@ class Layer:
             initializer = "glorot_uniform" if "float" in dtype else "zeros"
         initializer = initializers_module.get(initializer)
         variable = Variable(initializer=initializer, shape=shape, dtype=dtype, trainable=trainable, name=name)
-        variable._path = f"{self.path}/{variable.name}"
+        with _NameScope(self):
+            variable._path = f"{current_path()}/{variable.name}"
         variable.regularizer = regularizers_module.get(regularizer)
         variable.constraint = constraints_module.get(constraint)
         variable.overwrite_with_gradient = overwrite_with_gradient
@@ -533,6 +584,8 @@ class Layer:
             self._build_shapes_dict = shapes if len(shapes) > 1 else {"input_shape": first}
         else:
             self._build_shapes_dict = {"input_shape": first}
+            with _NameScope(self):
+                self._path = current_path()
         self.built = True
 
     def _assert_input_compatibility(self, first):
@@ -624,10 +677,12 @@ class Layer:
                     previous_mask = kwargs["mask"]
             # 6. Call.
             if symbolic:
-                outputs = self.compute_output_spec(*args, **kwargs)
+                with _NameScope(self):
+                    outputs = self.compute_output_spec(*args, **kwargs)
                 outputs = _fresh_outputs(outputs, args, kwargs)
             else:
-                outputs = self.call(*args, **kwargs)
+                with _NameScope(self):
+                    outputs = self.call(*args, **kwargs)
                 if self.activity_regularizer is not None:
                     for out in tree.flatten(outputs):
                         if isinstance(out, Tensor):

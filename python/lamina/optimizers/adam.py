@@ -58,8 +58,7 @@ class Adam(Optimizer):
         if self.built:
             return
         super().build(variables)
-        self._momentums = self.add_optimizer_variables(variables, "momentum")
-        self._velocities = self.add_optimizer_variables(variables, "velocity")
+        self._momentums, self._velocities = self.add_optimizer_variables(variables, ["momentum", "velocity"])
         if self.amsgrad:
             self._velocity_hats = self.add_optimizer_variables(variables, "velocity_hat")
 
@@ -174,8 +173,7 @@ class Adamax(Optimizer):
         if self.built:
             return
         super().build(variables)
-        self._m = self.add_optimizer_variables(variables, "momentum")
-        self._u = self.add_optimizer_variables(variables, "norm")
+        self._m, self._u = self.add_optimizer_variables(variables, ["momentum", "norm"])
 
     def update_step(self, gradient, variable, learning_rate):
         t = self._local_step
@@ -226,8 +224,7 @@ class Nadam(Optimizer):
         if self.built:
             return
         super().build(variables)
-        self._momentums = self.add_optimizer_variables(variables, "momentum")
-        self._velocities = self.add_optimizer_variables(variables, "velocity")
+        self._momentums, self._velocities = self.add_optimizer_variables(variables, ["momentum", "velocity"])
         self._u_product = self.add_variable((), initializer="ones", name="u_product")
 
     def _backend_update_step(self, grads, variables, learning_rate):

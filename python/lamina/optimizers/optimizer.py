@@ -170,7 +170,15 @@ class Optimizer:
         return self.add_variable(tuple(reference_variable.shape), initializer, dtype=reference_variable.dtype, name=full)
 
     def add_optimizer_variables(self, trainable_variables, name, initializer="zeros"):
-        return [self.add_variable_from_reference(v, name, initializer) for v in trainable_variables]
+        """Slots for each variable; with a list of names, they are interleaved
+        per variable (as Keras) and a tuple of lists is returned."""
+        names = [name] if isinstance(name, str) else list(name)
+        inits = [initializer] * len(names) if isinstance(initializer, str) or not isinstance(initializer, (list, tuple)) else list(initializer)
+        out = tuple([] for _ in names)
+        for v in trainable_variables:
+            for i, (n, init) in enumerate(zip(names, inits)):
+                out[i].append(self.add_variable_from_reference(v, n, init))
+        return out[0] if isinstance(name, str) else out
 
     # ---- learning rate ----------------------------------------------------
     def _get_current_learning_rate(self):
