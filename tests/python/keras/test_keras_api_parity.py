@@ -256,3 +256,14 @@ def test_summary_text_parity(monkeypatch):
         model.summary(print_fn=lines.append)
         texts[mod] = "\n".join(lines).strip()
     assert texts["l"] == texts["k"]
+
+
+def test_weight_and_optimizer_variable_paths_parity():
+    paths = {}
+    for mod, m in (("k", keras), ("l", lamina)):
+        m.backend.clear_session()
+        model = _model(m)
+        opt = m.optimizers.Adam(amsgrad=True)
+        opt.build(model.trainable_weights)
+        paths[mod] = ([w.path for w in model.weights], [(v.path, str(v.dtype)) for v in opt.variables])
+    assert paths["l"] == paths["k"]

@@ -229,3 +229,30 @@ def test_symbolic_arithmetic_in_functional_models():
     model = lamina.Model(i, o)
     np.testing.assert_allclose(model(np.ones((1, 3))).numpy(), [[3.0, 3.0, 3.0]])
     assert all(not getattr(l, "_is_symbolic_op", False) for l in model.layers)
+
+
+def test_weight_paths_follow_keras_name_scopes():
+    m = lamina.Sequential([lamina.Input((3,)), layers.Dense(2)])
+    assert [w.path for w in m.weights] == ["sequential/dense/kernel", "sequential/dense/bias"]
+
+    class M(lamina.Model):
+        def __init__(self):
+            super().__init__()
+            self.d = layers.Dense(2)
+
+        def call(self, x):
+            return self.d(x)
+
+    mm = M()
+    mm(np.ones((1, 3)))
+    assert [w.path for w in mm.weights] == ["m/dense_1/kernel", "m/dense_1/bias"]
+    i = lamina.Input((3,))
+    f = lamina.Model(i, layers.Dense(2)(i))
+    assert [w.path for w in f.weights] == ["dense_2/kernel", "dense_2/bias"]
+    opt = lamina.optimizers.Adam()
+    opt.build(m.trainable_weights)
+    assert [v.path for v in opt.variables] == [
+        "adam/iteration", "adam/learning_rate",
+        "adam/sequential_dense_kernel_momentum", "adam/sequential_dense_kernel_velocity",
+        "adam/sequential_dense_bias_momentum", "adam/sequential_dense_bias_velocity",
+    ]
