@@ -125,7 +125,8 @@ class Sequential(Model):
                         f"{sig['positional']}"
                     ) from e
                 raise
-        self._functional = Functional(inputs=inputs, outputs=x, name=self.name)
+        # As Keras, the inner functional model takes an automatic "functional" name.
+        self._functional = Functional(inputs=inputs, outputs=x)
         self._functional._error_owner = (type(self).__name__, self.name)
         self.built = True
 
