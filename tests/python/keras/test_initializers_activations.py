@@ -167,3 +167,18 @@ def test_activations():
     with pytest.raises(ValueError, match="Could not interpret activation"):
         activations.get("rellu")
     assert layers.Dense(2, activation="gelu").get_config()["activation"] == "gelu"
+
+
+def test_utils_to_categorical_and_pad_sequences():
+    y = lamina.utils.to_categorical([0, 2, 1], num_classes=3)
+    np.testing.assert_array_equal(y, np.eye(3)[[0, 2, 1]])
+    assert lamina.utils.to_categorical(np.array([[1], [0]])).shape == (2, 2)
+    seqs = [[1, 2, 3], [4, 5], [6, 7, 8, 9, 10]]
+    np.testing.assert_array_equal(
+        lamina.utils.pad_sequences(seqs, maxlen=4),
+        [[0, 1, 2, 3], [0, 0, 4, 5], [7, 8, 9, 10]],
+    )
+    np.testing.assert_array_equal(
+        lamina.utils.pad_sequences(seqs, maxlen=4, padding="post", truncating="post", value=-1),
+        [[1, 2, 3, -1], [4, 5, -1, -1], [6, 7, 8, 9]],
+    )
