@@ -635,6 +635,8 @@ class Layer:
         else:
             first = None
         symbolic = _any_keras_tensor(args, kwargs)
+        # The node records the call as written (no injected training/mask).
+        original_kwargs = dict(kwargs) if symbolic else None
         # 2. Input checks, 3. build.
         if first is not None:
             self._assert_input_compatibility(first)
@@ -699,7 +701,7 @@ class Layer:
         self.built = True
         # 7. Record a node for symbolic calls.
         if symbolic:
-            Node(self, args, {k: v for k, v in kwargs.items()}, outputs)
+            Node(self, args, original_kwargs, outputs)
         return outputs
 
     def _set_mask_metadata(self, args, kwargs, outputs, previous_mask):

@@ -343,3 +343,35 @@ def test_deferred_sequential_with_integer_inputs_and_masking():
     emb = m.layers[0].embeddings.numpy()
     pooled = lamina.Model(m.inputs, m.layers[1].output).predict(x, verbose=0)
     np.testing.assert_allclose(pooled[0], (emb[3] + emb[4]) / 2, rtol=1e-5)
+
+
+def test_training_flag_reaches_layers_of_graph_models():
+    x = np.ones((4, 200), dtype="float32")
+    i = lamina.Input((200,))
+    functional = lamina.Model(i, layers.Dropout(0.5)(i))
+    sequential = lamina.Sequential([lamina.Input((200,)), layers.Dropout(0.5)])
+    for model in (functional, sequential):
+        assert np.all(model(x).numpy() == 1.0)
+        dropped = (model(x, training=True).numpy() == 0).mean()
+        assert 0.4 < dropped < 0.6
+    forced = lamina.Model(i, layers.Dropout(0.5)(i, training=True))
+    assert (forced(x).numpy() == 0).mean() > 0.4
+    img = np.random.default_rng(0).normal(size=(2, 4, 4, 1)).astype("float32")
+    j = lamina.Input((4, 4, 1))
+    aug = lamina.Model(j, layers.RandomFlip("horizontal", seed=1)(j))
+    np.testing.assert_array_equal(aug.predict(img, verbose=0), img)
+
+    class Probe(layers.Layer):
+        seen = []
+
+        def call(self, x, training=None):
+            Probe.seen.append(training)
+            return x
+
+    k = lamina.Input((2,))
+    probe_model = lamina.Model(k, layers.Dense(1)(Probe()(k)))
+    probe_model.compile("sgd", "mse")
+    Probe.seen.clear()
+    probe_model.fit(np.ones((4, 2)), np.ones((4, 1)), epochs=1, verbose=0)
+    probe_model.predict(np.ones((4, 2)), verbose=0)
+    assert Probe.seen == [True, False]
