@@ -34,6 +34,7 @@ from lamina.layers.merging.elementwise import (
 from lamina.layers.normalization.batch_normalization import BatchNormalization
 from lamina.layers.normalization.group_normalization import GroupNormalization
 from lamina.layers.normalization.layer_normalization import LayerNormalization
+from lamina.layers.normalization.rms_normalization import RMSNormalization
 from lamina.layers.normalization.unit_normalization import UnitNormalization
 from lamina.layers.pooling.global_pooling import (
     GlobalAveragePooling1D,

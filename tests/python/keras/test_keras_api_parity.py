@@ -54,6 +54,8 @@ LAYERS = {
     "BatchNormalization": (lambda m: m.BatchNormalization(), X2),
     "BatchNormalizationAxis1": (lambda m: m.BatchNormalization(axis=1), X4),
     "UnitNormalization": (lambda m: m.UnitNormalization(), X2),
+    "RMSNormalization": (lambda m: m.RMSNormalization(), X3),
+    "RMSNormalizationAxes": (lambda m: m.RMSNormalization(axis=[1, 2]), X3),
     "GroupNormalization": (lambda m: m.GroupNormalization(groups=3), X3),
     "ReLU": (lambda m: m.ReLU(max_value=0.5, negative_slope=0.1, threshold=0.1), X2),
     "LeakyReLU": (lambda m: m.LeakyReLU(), X2),

@@ -37,6 +37,8 @@ SPECS = {
     "BatchNormalization": (lambda: L.BatchNormalization(), (6,), "float"),
     "BatchNormalization4D": (lambda: L.BatchNormalization(axis=1), (3, 4, 4), "float"),
     "UnitNormalization": (lambda: L.UnitNormalization(), (6,), "float"),
+    "RMSNormalization": (lambda: L.RMSNormalization(), (5, 6), "float"),
+    "RMSNormalizationAxes": (lambda: L.RMSNormalization(axis=[1, 2]), (5, 6), "float"),
     "GroupNormalization": (lambda: L.GroupNormalization(groups=2), (5, 4), "float"),
     "Add": (lambda: L.Add(), [(6,), (6,)], "float"),
     "Subtract": (lambda: L.Subtract(), [(6,), (6,)], "float"),
