@@ -36,6 +36,7 @@ from lamina import losses, metrics, optimizers  # noqa: E402
 from lamina import callbacks  # noqa: E402
 from lamina import models  # noqa: E402
 from lamina import saving, utils  # noqa: E402
+from lamina import mixed_precision  # noqa: E402
 from lamina.layers import Input, InputSpec, Layer  # noqa: E402
 from lamina.models import Functional, Model, Sequential  # noqa: E402
 from lamina.backend import config  # noqa: E402

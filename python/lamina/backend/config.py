@@ -58,3 +58,51 @@ def standardize_data_format(data_format):
 def backend():
     """The name of the backend: always `"lamina"`."""
     return "lamina"
+
+
+_SAFE_MODE = {"value": True}
+_INTERACTIVE_LOGGING = {"value": True}
+_DTYPE_POLICY = {"value": "float32"}
+
+
+def enable_unsafe_deserialization():
+    """Allows deserializing Python lambdas (Lambda layers) by default."""
+    _SAFE_MODE["value"] = False
+
+
+def in_safe_mode():
+    return _SAFE_MODE["value"]
+
+
+def enable_interactive_logging():
+    _INTERACTIVE_LOGGING["value"] = True
+
+
+def disable_interactive_logging():
+    _INTERACTIVE_LOGGING["value"] = False
+
+
+def is_interactive_logging_enabled():
+    return _INTERACTIVE_LOGGING["value"]
+
+
+def set_dtype_policy(policy):
+    """Sets the default dtype policy. lamina computes in float32 or float64;
+    mixed policies ("mixed_float16", "mixed_bfloat16") run in float32 with a
+    warning."""
+    import warnings
+
+    name = policy if isinstance(policy, str) else getattr(policy, "name", str(policy))
+    if name.startswith("mixed_") or name in ("float16", "bfloat16"):
+        warnings.warn(f"lamina has no half-precision compute yet: dtype policy {name!r} runs in float32.")
+        name = "float32"
+    if name not in ("float32", "float64"):
+        raise ValueError(f"Invalid dtype policy: {policy!r}")
+    _DTYPE_POLICY["value"] = name
+    set_floatx(name)
+
+
+def dtype_policy():
+    from lamina.layers.layer import DTypePolicy
+
+    return DTypePolicy(_DTYPE_POLICY["value"])

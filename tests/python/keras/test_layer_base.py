@@ -290,3 +290,23 @@ def test_lambda_layer_safe_mode():
         layers.Lambda.from_config(config)
     clone = layers.Lambda.from_config(config, safe_mode=False)
     np.testing.assert_allclose(clone(np.ones((1, 2))).numpy(), [[2.0, 2.0]])
+
+
+def test_config_and_mixed_precision_stubs():
+    assert lamina.config.floatx() == "float32" and lamina.config.epsilon() == 1e-7
+    assert lamina.config.image_data_format() == "channels_last"
+    with pytest.warns(UserWarning, match="half-precision"):
+        lamina.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        assert lamina.mixed_precision.global_policy().name == "float32"
+        assert layers.Dense(2).dtype == "float32"
+    finally:
+        lamina.config.set_dtype_policy("float32")
+    lam = layers.Lambda(lambda x: x + 1.0)
+    config = lam.get_config()
+    lamina.config.enable_unsafe_deserialization()
+    try:
+        clone = layers.Lambda.from_config(config)
+        np.testing.assert_allclose(clone(np.zeros((1, 1))).numpy(), [[1.0]])
+    finally:
+        lamina.backend.config._SAFE_MODE["value"] = True

@@ -113,7 +113,11 @@ class Lambda(Layer):
         for key in ("function", "output_shape", "mask"):
             v = config.get(key)
             if isinstance(v, dict) and v.get("class_name") == "__lambda__":
-                if safe_mode is None or safe_mode:
+                if safe_mode is None:
+                    from lamina.backend.config import in_safe_mode
+
+                    safe_mode = in_safe_mode()
+                if safe_mode:
                     raise ValueError(
                         "Requested the deserialization of a `Lambda` layer whose `function` is a Python "
                         "lambda. This carries a potential risk of arbitrary code execution and thus it is "
