@@ -193,6 +193,11 @@ class Optimizer:
 
     @property
     def learning_rate(self):
+        """The learning rate: the variable itself for a float rate (so
+        `optimizer.learning_rate.assign(1e-4)` works, as Keras), else the
+        schedule's current value."""
+        if isinstance(self._learning_rate, Variable):
+            return self._learning_rate
         return _core.convert_to_tensor(np.asarray(self._get_current_learning_rate(), dtype=np.float32), None, True)
 
     @learning_rate.setter

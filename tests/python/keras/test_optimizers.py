@@ -268,3 +268,12 @@ def test_ema_and_gradient_accumulation():
     np.testing.assert_allclose(w.numpy(), [0.0])
     opt.apply_gradients([(lamina.tensor(np.array([3.0])), w)])
     np.testing.assert_allclose(w.numpy(), [-2.0])
+
+
+def test_learning_rate_variable_is_assignable():
+    opt = optimizers.SGD(learning_rate=0.1)
+    opt.learning_rate.assign(0.5)
+    w = lamina.Variable(np.zeros(1), dtype="float64")
+    opt.apply_gradients([(lamina.tensor(np.ones(1)), w)])
+    np.testing.assert_allclose(w.numpy(), [-0.5])
+    assert float(opt.learning_rate) == pytest.approx(0.5)
