@@ -12,6 +12,7 @@ from lamina.layers.core.identity import Identity
 from lamina.layers.core.input_layer import Input, InputLayer
 from lamina.layers.core.lambda_layer import Lambda
 from lamina.layers.core.masking import Masking
+from lamina.layers.core.wrapper import Wrapper
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
 from lamina.layers.merging.base_merge import Merge

@@ -310,3 +310,16 @@ def test_config_and_mixed_precision_stubs():
         np.testing.assert_allclose(clone(np.zeros((1, 1))).numpy(), [[1.0]])
     finally:
         lamina.backend.config._SAFE_MODE["value"] = True
+
+
+def test_wrapper_base_class():
+    class Twice(layers.Wrapper):
+        def call(self, x):
+            return self.layer(self.layer(x))
+
+    w = Twice(layers.Dense(3, kernel_initializer="identity", bias_initializer="ones"))
+    y = w(np.zeros((2, 3)))
+    np.testing.assert_allclose(y.numpy(), 2.0)
+    assert [v.path for v in w.weights] == ["twice/dense/kernel", "twice/dense/bias"]
+    clone = Twice.from_config(w.get_config())
+    assert isinstance(clone.layer, layers.Dense) and clone.layer.units == 3
