@@ -20,6 +20,9 @@ from lamina._tensor import (
 from lamina.autograd import GradientTape, enable_grad, no_grad
 from lamina.runtime import build_info, device, get_num_threads, set_num_threads
 from lamina import ops, random  # noqa: E402
+from lamina.backend import symbolic_ops as _symbolic_ops  # noqa: E402
+
+_symbolic_ops.install(ops)  # keras.ops on KerasTensors records graph operations
 
 # Keras-style API.
 from lamina.backend.variables import Variable  # noqa: E402

@@ -53,9 +53,7 @@ class KerasTensor:
         raise ValueError(
             "A KerasTensor is symbolic: it's a placeholder for a shape and a dtype. It doesn't "
             "have any actual numerical value. You cannot convert it to a NumPy array. "
-            "lamina.ops functions do not accept symbolic tensors yet: inside a functional model, "
-            "use layers (e.g. lamina.layers.Lambda(lambda x: lamina.ops.mean(x, axis=1))) or the "
-            "operators + - * / ** @ and indexing, which are recorded as graph operations."
+            "In a functional model use lamina.ops functions, operators or layers on it."
         )
 
     def numpy(self):

@@ -256,3 +256,25 @@ def test_weight_paths_follow_keras_name_scopes():
         "adam/sequential_dense_kernel_momentum", "adam/sequential_dense_kernel_velocity",
         "adam/sequential_dense_bias_momentum", "adam/sequential_dense_bias_velocity",
     ]
+
+
+def test_ops_on_symbolic_tensors_build_graph_operations():
+    from lamina import ops
+
+    i = lamina.Input((5, 3))
+    a = ops.mean(i, axis=1)
+    b = ops.concatenate([a, ops.max(i, axis=1)], axis=-1)
+    c = lamina.activations.relu(ops.squeeze(ops.expand_dims(b, -1), -1))
+    d = ops.where(c > 0.5, c, ops.zeros_like(c))
+    assert (a.shape, b.shape, d.shape) == ((None, 3), (None, 6), (None, 6))
+    assert ops.shape(i) == (None, 5, 3) and ops.ndim(i) == 3
+    model = lamina.Model(i, layers.Dense(2)(d))
+    x = np.random.default_rng(0).random((2, 5, 3)).astype("float32")
+    ref = np.concatenate([x.mean(1), x.max(1)], -1)
+    ref = np.where(ref > 0.5, ref, 0.0)
+    dense = model.layers[-1]
+    np.testing.assert_allclose(model.predict(x, verbose=0), ref @ dense.kernel.numpy() + dense.bias.numpy(), rtol=1e-5)
+    model.compile("adam", "mse")
+    model.fit(x, np.zeros((2, 2)), verbose=0)
+    # Eager calls are unaffected.
+    np.testing.assert_allclose(ops.mean(lamina.tensor([1.0, 3.0])).numpy(), 2.0)
