@@ -39,15 +39,13 @@ class KerasTensor:
 
     def reshape(self, newshape):
         from lamina.layers.core.symbolic_op import symbolic_op
-        from lamina import ops
 
-        return symbolic_op("reshape", lambda x: ops.reshape(x, newshape), self)
+        return symbolic_op("reshape", self, op_kwargs={"newshape": tuple(newshape)})
 
     def squeeze(self, axis=None):
         from lamina.layers.core.symbolic_op import symbolic_op
-        from lamina import ops
 
-        return symbolic_op("squeeze", lambda x: ops.squeeze(x, axis), self)
+        return symbolic_op("squeeze", self, op_kwargs={"axis": axis})
 
     def __array__(self, *args, **kwargs):
         raise ValueError(
@@ -85,33 +83,24 @@ class KerasTensor:
         return _binary("not_equal", self, other)
 
     def __getitem__(self, key):
-        from lamina.layers.core.symbolic_op import symbolic_op
+        from lamina.layers.core.symbolic_op import get_item
 
-        return symbolic_op("get_item", lambda x: x[key], self)
+        return get_item(self, key)
 
 
 def _binary(name, a, b, reverse=False):
-    from lamina import ops
     from lamina.layers.core.symbolic_op import symbolic_op
 
-    fn = getattr(ops, name)
     if reverse:
         a, b = b, a
-    tensors = [t for t in (a, b) if isinstance(t, KerasTensor)]
-    if len(tensors) == 2:
-        return symbolic_op(name, lambda x, y: fn(x, y), a, b)
-    if isinstance(a, KerasTensor):
-        return symbolic_op(name, lambda x: fn(x, b), a)
-    return symbolic_op(name, lambda y: fn(a, y), b)
+    return symbolic_op(name, a, b)
 
 
 def _unary(name):
     def f(self):
-        from lamina import ops
         from lamina.layers.core.symbolic_op import symbolic_op
 
-        fn = getattr(ops, name)
-        return symbolic_op(name, lambda x: fn(x), self)
+        return symbolic_op(name, self)
 
     return f
 
@@ -120,7 +109,7 @@ _BINARY = {
     "add": "add",
     "sub": "subtract",
     "mul": "multiply",
-    "truediv": "divide",
+    "truediv": "true_divide",
     "floordiv": "floor_divide",
     "mod": "mod",
     "pow": "power",

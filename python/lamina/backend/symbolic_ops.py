@@ -27,19 +27,11 @@ def _has_symbolic(seq):
 
 
 def _symbolic_call(name, fn, args, kwargs):
-    from lamina.layers.core.symbolic_op import SymbolicOp
-    from lamina.utils.naming import uniquify
+    from lamina.layers.core.symbolic_op import symbolic_op
 
     static = {k: v for k, v in kwargs.items() if not (v.__class__ is KerasTensor or (v.__class__ in _SEQ and _has_symbolic(v)))}
     dynamic = [k for k in kwargs if k not in static]
-    n = len(args)
-
-    def run(*values):
-        return fn(*values[:n], **static, **dict(zip(dynamic, values[n:])))
-
-    op = SymbolicOp(run, name=uniquify(name))
-    op.autocast = False
-    return op(*args, *[kwargs[k] for k in dynamic])
+    return symbolic_op(name, *args, *[kwargs[k] for k in dynamic], op_kwargs=static, dynamic_keys=dynamic, n_args=len(args))
 
 
 def _wrap(name, fn):

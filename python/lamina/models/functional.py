@@ -124,7 +124,8 @@ class Functional(Model):
         self._input_layers = [t._keras_history.operation if hasattr(t, "_keras_history") else None for t in self._inputs]
 
     def _visible_operations(self):
-        return [op for op in self._operations if not getattr(op, "_is_symbolic_op", False)]
+        """What summary() lists: every operation, symbolic ops included (as Keras)."""
+        return list(self._operations)
 
     def _sublayers(self):
         return [op for op in self._operations]
@@ -390,11 +391,6 @@ def functional_get_config(model):
 
     layer_configs = []
     for op in model._operations:
-        if getattr(op, "_is_symbolic_op", False):
-            raise NotImplementedError(
-                f"Model '{model.name}' uses arithmetic on symbolic tensors ({op.name}); its config cannot be "
-                "serialized. Use layers (lamina.layers.Add, Multiply, Lambda, ...) instead."
-            )
         cfg = serialize_keras_object(op)
         cfg["name"] = op.name
         inbound = []

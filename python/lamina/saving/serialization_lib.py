@@ -136,6 +136,9 @@ def _all_lamina_objects():
     from lamina.models.functional import Functional
 
     objects["Functional"] = Functional
+    from lamina.layers.core.symbolic_op import SymbolicOp
+
+    objects["SymbolicOp"] = SymbolicOp
     return objects
 
 

@@ -210,7 +210,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
         return ", ".join(out) if out else "-"
 
     def fields(layer, prefix=""):
-        name = f"{prefix}{layer.name} ({layer.__class__.__name__})"
+        name = f"{prefix}{layer.name} ({getattr(layer, '_summary_class_name', layer.__class__.__name__)})"
         if not getattr(layer, "built", True):
             params = "0 (unbuilt)"
         else:

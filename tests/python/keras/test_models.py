@@ -278,3 +278,21 @@ def test_ops_on_symbolic_tensors_build_graph_operations():
     model.fit(x, np.zeros((2, 2)), verbose=0)
     # Eager calls are unaffected.
     np.testing.assert_allclose(ops.mean(lamina.tensor([1.0, 3.0])).numpy(), 2.0)
+
+
+def test_models_with_ops_serialize_and_summarize_like_keras():
+    from lamina import ops
+
+    i = lamina.Input((5, 3))
+    b = (ops.mean(i, axis=1) * 2.0)[:, :2]
+    model = lamina.Model(i, layers.Dense(2)(1.0 - b))
+    lines = []
+    model.summary(print_fn=lines.append)
+    for row in ("mean (Mean)", "multiply (Multiply)", "get_item (GetItem)", "subtract (Subtract)"):
+        assert row in lines[0]
+    assert [l.name for l in model.layers] == ["input_layer", "dense"]
+    clone = lamina.Model.from_config(model.get_config())
+    clone.set_weights(model.get_weights())
+    x = np.random.default_rng(0).random((3, 5, 3)).astype("float32")
+    np.testing.assert_allclose(clone.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+    assert lamina.models.model_from_json(model.to_json()).count_params() == 6
