@@ -101,27 +101,61 @@ class Functional(Model):
                         if id(pnode) not in visited:
                             stack.append((parent, False))
         self._nodes = order
-        ops = []
-        seen = set()
-        for t in self._inputs:
-            h = getattr(t, "_keras_history", None)
-            if h is not None and id(h.operation) not in seen:
-                seen.add(id(h.operation))
-                ops.append(h.operation)
-        for node in order:
-            if id(node.operation) not in seen:
-                seen.add(id(node.operation))
-                ops.append(node.operation)
-        self._operations = ops
+        self._operations = self._keras_operation_order(input_ids)
         # Names must be unique within a model.
         names = {}
-        for op in ops:
+        for op in self._operations:
             if op.name in names and names[op.name] is not op:
                 raise ValueError(
                     f'The name "{op.name}" is used 2 times in the model. All operation names should be unique.'
                 )
             names[op.name] = op
         self._input_layers = [t._keras_history.operation if hasattr(t, "_keras_history") else None for t in self._inputs]
+
+    def _keras_operation_order(self, input_ids):
+        """Operations ordered as Keras's map_graph: by depth (distance to the
+        outputs, deepest first), ties by first visit in a depth-first walk
+        from the outputs. This fixes the order of `layers` and `weights`."""
+        op_index, ops_by_id = {}, {}
+        finished, nodes_in_order = set(), []
+        for out in self._outputs:
+            stack = [(out, False)]
+            while stack:
+                tensor, done = stack.pop()
+                op, node_index, _ = tensor._keras_history
+                node = op._inbound_nodes[node_index]
+                if done:
+                    if id(node) not in finished:
+                        finished.add(id(node))
+                        nodes_in_order.append(node)
+                    continue
+                if id(node) in finished:
+                    continue
+                if id(op) not in op_index:
+                    op_index[id(op)] = len(op_index)
+                    ops_by_id[id(op)] = op
+                stack.append((tensor, True))
+                if not node.is_input and id(tensor) not in input_ids:
+                    for t in reversed(node.input_tensors):
+                        stack.append((t, False))
+        node_depth, op_depth = {}, {}
+        for node in reversed(nodes_in_order):
+            depth = node_depth.setdefault(id(node), 0)
+            depth = max(depth, op_depth.get(id(node.operation), 0))
+            op_depth[id(node.operation)] = depth
+            node_depth[id(node)] = depth
+            for parent in node.parent_nodes:
+                node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+        for t in self._inputs:
+            op = t._keras_history.operation
+            if id(op) not in op_depth:
+                op_depth[id(op)] = 0
+                op_index[id(op)] = -1
+                ops_by_id[id(op)] = op
+        return [
+            ops_by_id[i]
+            for i in sorted(op_depth, key=lambda i: (-op_depth[i], op_index[i]))
+        ]
 
     def _visible_operations(self):
         """What summary() lists: every operation, symbolic ops included (as Keras)."""

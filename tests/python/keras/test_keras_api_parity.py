@@ -269,3 +269,18 @@ def test_weight_and_optimizer_variable_paths_parity():
         opt.build(model.trainable_weights)
         paths[mod] = ([w.path for w in model.weights], [(v.path, str(v.dtype)) for v in opt.variables])
     assert paths["l"] == paths["k"]
+
+
+def test_summary_with_ops_parity(monkeypatch):
+    monkeypatch.setattr("shutil.get_terminal_size", lambda *a, **k: os.terminal_size((80, 24)))
+    texts = {}
+    for mod, m in (("k", keras), ("l", lamina)):
+        m.backend.clear_session()
+        i = m.Input((5, 3))
+        b = (m.ops.mean(i, axis=1) * 2.0)[:, :2]
+        a = m.Input((2,), name="other")
+        model = m.Model([i, a], m.layers.Dense(2)(m.layers.Add()([b, a])))
+        lines = []
+        model.summary(print_fn=lines.append)
+        texts[mod] = "\n".join(lines).strip()
+    assert texts["l"] == texts["k"]
