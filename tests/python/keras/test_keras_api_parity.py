@@ -284,3 +284,18 @@ def test_summary_with_ops_parity(monkeypatch):
         model.summary(print_fn=lines.append)
         texts[mod] = "\n".join(lines).strip()
     assert texts["l"] == texts["k"]
+
+
+def test_functional_layer_and_weight_order_parity():
+    order = {}
+    for mod, m in (("k", keras), ("l", lamina)):
+        m.backend.clear_session()
+        i = m.Input((3,), name="x")
+        j = m.Input((4,), name="y")
+        h = m.layers.Dense(2, name="dx")(i)
+        z = m.layers.Dense(2, name="dz")(m.layers.Dense(5, name="dy")(j))
+        shared = m.layers.Dense(2, name="shared")
+        out = m.layers.Add(name="add")([shared(h), shared(z)])
+        model = m.Model([i, j], [out, m.layers.Dense(1, name="aux")(z)])
+        order[mod] = ([l.name for l in model.layers], [tuple(w.shape) for w in model.weights], model.output_names)
+    assert order["l"] == order["k"]
