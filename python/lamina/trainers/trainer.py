@@ -350,11 +350,8 @@ class Trainer:
         unbuilt = not self.built or any(not l.built for l in self._flatten_layers())
         if unbuilt:
             x, _, _ = unpack_x_y_sample_weight(data_batch)
-            try:
-                with no_grad():
-                    self(x, training=False)
-            except Exception as e:
-                raise type(e)(f"{e}") from e
+            with no_grad():
+                self(x, training=False)
         self._tw_cache = None
         if self.optimizer is not None and not self.optimizer.built:
             self.optimizer.build(self.trainable_weights)
@@ -571,7 +568,7 @@ class Trainer:
                 break
         callbacks.on_predict_end()
         if not outputs:
-            raise ValueError("Unexpected result of `predict_function` (Empty batch_outputs). Please use `Model.compile(..., run_eagerly=True)`, or `tf.config.run_functions_eagerly(True)` for more information of where went wrong, or file a issue/bug to `tf.keras`.")
+            raise ValueError("`predict` got no batches from its input (empty data, or an exhausted generator).")
         return tree.map_structure(lambda *parts: np.concatenate(parts, axis=0), *outputs)
 
     # ---- *_on_batch -----------------------------------------------------------
