@@ -1,4 +1,5 @@
-"""Fixtures for the Keras-style API tests: fresh layer names and a fixed seed."""
+"""Fixtures for the Keras-style API tests (folder not named keras, which would
+shadow the real keras package the parity tests compare against): fresh layer names and a fixed seed."""
 
 import numpy as np
 import pytest
