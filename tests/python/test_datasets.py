@@ -103,3 +103,32 @@ def test_cached_file_checksum_verified(tmp_path, monkeypatch):
 def test_missing_offline_raises_clear_error(tmp_path):
     with pytest.raises(datasets.DatasetNotFoundError, match="could not be downloaded"):
         _common.fetch("nothing.bin", [str(tmp_path / "nope")], "0" * 64, "https://example.invalid/x")
+
+
+def test_split_dataset():
+    from lamina.utils import split_dataset
+
+    x, y = np.arange(10), np.arange(10) * 2
+    (xl, yl), (xr, yr) = split_dataset((x, y), left_size=0.8, shuffle=True, seed=1)
+    assert len(xl) == 8 and len(xr) == 2
+    np.testing.assert_array_equal(yl, xl * 2)
+    assert sorted(np.concatenate([xl, xr]).tolist()) == list(range(10))
+    (xl2, _), _ = split_dataset((x, y), left_size=0.8, shuffle=True, seed=1)
+    np.testing.assert_array_equal(xl, xl2)
+    left, right = split_dataset(x, right_size=3)
+    assert left.tolist() == list(range(7)) and right.tolist() == [7, 8, 9]
+    left, right = split_dataset({"a": x, "b": y}, left_size=4, right_size=2)
+    assert left["b"].tolist() == [0, 2, 4, 6] and right["a"].tolist() == [4, 5]
+    with pytest.raises(ValueError):
+        split_dataset(x, left_size=1.5)
+    with pytest.raises(ValueError):
+        split_dataset((x, y[:5]), left_size=0.5)
+
+
+def test_word_tokenizer():
+    from lamina.utils import WordTokenizer
+
+    tok = WordTokenizer(num_words=10).fit(["the cat sat", "the dog"])
+    assert tok.word_index["the"] == 2
+    out = tok(["The cat ran"], maxlen=5)
+    assert out.tolist() == [[2, tok.word_index["cat"], 1, 0, 0]]

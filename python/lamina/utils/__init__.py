@@ -16,3 +16,4 @@ from lamina.utils.progbar import Progbar  # noqa: F401
 from lamina.utils.py_dataset import PyDataset, Sequence  # noqa: F401
 from lamina.utils.rng_utils import set_random_seed  # noqa: F401
 from lamina.utils.sequence_utils import pad_sequences  # noqa: F401
+from lamina.utils.dataset_utils import WordTokenizer, split_dataset  # noqa: F401
