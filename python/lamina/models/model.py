@@ -207,14 +207,24 @@ class Model(Trainer, Layer):
     def set_weights(self, weights):
         Layer.set_weights(self, weights)
 
-    def save(self, *args, **kwargs):
-        raise NotImplementedError("Model saving is not implemented in lamina yet (coming with lamina.saving).")
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Saves the model (architecture, weights, optimizer state, compile
+        settings) to a `.lamina` archive; see `lamina.saving.save_model`."""
+        from lamina.saving import saving_lib
 
-    def save_weights(self, *args, **kwargs):
-        raise NotImplementedError("Weight saving is not implemented in lamina yet; use get_weights() with numpy.savez.")
+        saving_lib.save_model(self, filepath, overwrite=overwrite, **kwargs)
 
-    def load_weights(self, *args, **kwargs):
-        raise NotImplementedError("Weight loading is not implemented in lamina yet; use set_weights().")
+    def save_weights(self, filepath, overwrite=True):
+        """Saves the weights to a `.weights.npz` file (atomically)."""
+        from lamina.saving import saving_lib
+
+        saving_lib.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Loads weights from a `.weights.npz` (or `.lamina`) file."""
+        from lamina.saving import saving_lib
+
+        saving_lib.load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
 
 def _tuples_to_lists(x):

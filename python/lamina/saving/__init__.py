@@ -1,4 +1,4 @@
-"""Serialization helpers (`lamina.saving`). Model files come later."""
+"""Serialization helpers and model files (`lamina.saving`, as `keras.saving`)."""
 
 from lamina.saving.serialization_lib import (  # noqa: F401
     CustomObjectScope,
@@ -8,5 +8,7 @@ from lamina.saving.serialization_lib import (  # noqa: F401
     get_registered_name,
     get_registered_object,
     register_keras_serializable,
+    register_serializable,
     serialize_keras_object,
 )
+from lamina.saving.saving_lib import load_model, load_weights, save_model, save_weights  # noqa: F401

@@ -52,6 +52,9 @@ def register_keras_serializable(package="Custom", name=None):
     return decorator
 
 
+register_serializable = register_keras_serializable
+
+
 def get_registered_name(obj):
     if obj in GLOBAL_CUSTOM_NAMES:
         return GLOBAL_CUSTOM_NAMES[obj]
@@ -173,9 +176,13 @@ def deserialize_keras_object(config, custom_objects=None, module_objects=None, s
     if cls is None:
         cls = get_registered_object(class_name, custom_objects, objects)
     if cls is None:
+        known = sorted(GLOBAL_CUSTOM_OBJECTS) + sorted(
+            k for objs in (getattr(_scope, "stack", None) or []) for k in objs
+        ) + sorted(custom_objects or {})
         raise TypeError(
-            f"Could not locate class '{class_name}'. Make sure custom classes are decorated with "
-            "`@lamina.saving.register_keras_serializable()` or passed in `custom_objects`."
+            f"Could not locate class '{class_name}' (registered name {registered!r}). Make sure custom classes "
+            "are decorated with `@lamina.saving.register_serializable(package, name)` or passed in "
+            f"`custom_objects`. Registered custom objects: {known if known else 'none'}."
         )
     if not hasattr(cls, "from_config"):
         raise TypeError(f"Unable to reconstruct an instance of '{class_name}': no from_config method")

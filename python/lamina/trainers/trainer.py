@@ -56,6 +56,22 @@ def _batch_size_of(x):
     return 1
 
 
+class _EpochSeededRNG:
+    """A NumPy Generator stand-in whose draws for epoch `e` come from
+    `default_rng([seed, e])`: each epoch's shuffle depends only on the run
+    seed and the epoch number."""
+
+    def __init__(self, seed, epoch=0):
+        self._seed = int(seed)
+        self.set_epoch(epoch)
+
+    def set_epoch(self, epoch):
+        self._rng = np.random.default_rng([self._seed, int(epoch)])
+
+    def __getattr__(self, name):
+        return getattr(self._rng, name)
+
+
 class Trainer:
     def __init__(self):
         self._run_eagerly = False
@@ -76,6 +92,7 @@ class Trainer:
         self.predict_function = None
         self._tw_cache = None
         self._nan_warned = False
+        self._fit_shuffle_seed = None
 
     # ---- compile ------------------------------------------------------------
     def compile(
@@ -166,7 +183,17 @@ class Trainer:
     def compile_from_config(self, config):
         from lamina.saving.serialization_lib import deserialize_keras_object
 
-        config = deserialize_keras_object(config)
+        def revive(c):
+            # Names ("adam", "mse", "accuracy") stay names; serialized objects are rebuilt.
+            if isinstance(c, dict):
+                if "class_name" in c:
+                    return deserialize_keras_object(c)
+                return {k: revive(v) for k, v in c.items()}
+            if isinstance(c, (list, tuple)):
+                return type(c)(revive(v) for v in c)
+            return c
+
+        config = {k: revive(v) for k, v in dict(config).items()}
         self.compile(**config)
 
     def _assert_compile_called(self, method_name=None):
@@ -409,7 +436,15 @@ class Trainer:
             (x, y, sample_weight), validation_data = train_validation_split((x, y, sample_weight), validation_split)
         if validation_data is not None:
             val_x, val_y, val_sample_weight = unpack_x_y_sample_weight(validation_data)
-        rng = numpy_generator()
+        initial_epoch = self._initial_epoch or initial_epoch
+        # Shuffling: epoch e of a fit run uses a generator seeded from (run seed, e),
+        # the run seed drawn from lamina's global stream at the start of a run and
+        # kept (and saved with the model), so a run resumed at `initial_epoch` > 0
+        # shuffles exactly as the uninterrupted run would have.
+        if initial_epoch == 0 or getattr(self, "_fit_shuffle_seed", None) is None:
+            self._fit_shuffle_seed = numpy_generator().integers(0, 2**62)
+        self._fit_shuffle_seed = int(self._fit_shuffle_seed)
+        rng = _EpochSeededRNG(self._fit_shuffle_seed, initial_epoch)
         iterator = EpochIterator(
             x, y, sample_weight, batch_size=batch_size, steps_per_epoch=steps_per_epoch,
             shuffle=shuffle, class_weight=class_weight, rng=rng,
@@ -426,11 +461,11 @@ class Trainer:
         self.make_train_function()
         callbacks.on_train_begin()
         training_logs = {}
-        initial_epoch = self._initial_epoch or initial_epoch
         self._eval_iterator = None
         epoch = initial_epoch
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
+            rng.set_epoch(epoch)
             callbacks.on_epoch_begin(epoch)
             logs = {}
             for step, data in iterator:
