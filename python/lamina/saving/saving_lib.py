@@ -73,6 +73,15 @@ def atomic_write(filepath, write_fn):
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(filepath) + ".", suffix=".tmp", dir=folder)
     try:
+        # mkstemp makes 0600 files; give the result the usual permissions
+        # (the existing file's, else 0666 minus the umask).
+        try:
+            mode = os.stat(filepath).st_mode & 0o777
+        except OSError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as f:
             write_fn(f)
             f.flush()
@@ -488,3 +497,45 @@ def load_weights(model, filepath, skip_mismatch=False):
             f"{list(SUPPORTED_FORMAT_VERSIONS)}."
         )
     apply_model_state(model, store, skip_mismatch=skip_mismatch, include_optimizer=False, filepath=filepath)
+
+
+# ---- training-state backups (BackupAndRestore) ---------------------------------
+_STATE_META = "training_state.json"
+
+
+def save_training_state(model, filepath, training_metadata):
+    """Weights, optimizer and RNG state plus `training_metadata` (epoch,
+    batch) in one archive, written atomically (no model config needed)."""
+    weights_bytes = _npz_bytes(collect_model_state(model))
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "lamina_version": _lamina_version(),
+        "kind": "training_state",
+        **training_metadata,
+    }
+
+    def write(f):
+        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(_STATE_META, json.dumps(meta))
+            zf.writestr(_WEIGHTS, weights_bytes)
+
+    atomic_write(filepath, write)
+
+
+def load_training_state(model, filepath):
+    """Restores a `save_training_state` archive into `model`; returns its
+    training metadata."""
+    filepath = os.fspath(filepath)
+    try:
+        with zipfile.ZipFile(filepath, "r") as zf:
+            meta = json.loads(_read_member(zf, _STATE_META, filepath).decode("utf-8"))
+            weights_bytes = _read_member(zf, _WEIGHTS, filepath)
+    except (ValueError, FileNotFoundError):
+        raise
+    except Exception as e:  # noqa: BLE001
+        raise ValueError(f"The backup '{filepath}' is corrupted ({type(e).__name__}: {e}).") from e
+    if not isinstance(meta, dict) or meta.get("format_version") not in SUPPORTED_FORMAT_VERSIONS:
+        raise ValueError(f"The backup '{filepath}' has an unsupported format version.")
+    store = _load_npz(weights_bytes, filepath, "weights")
+    apply_model_state(model, store, filepath=filepath)
+    return meta

@@ -80,6 +80,7 @@ class Trainer:
         self.loss = None
         self.steps_per_execution = 1
         self._initial_epoch = None
+        self._initial_step = None
         self._compile_loss = None
         self._compile_metrics = None
         self._loss_tracker = None
@@ -460,6 +461,15 @@ class Trainer:
         self.stop_training = False
         self.make_train_function()
         callbacks.on_train_begin()
+        if self._initial_epoch is not None or self._initial_step:
+            # A callback (BackupAndRestore) restored a run: continue it where it stopped.
+            initial_epoch = self._initial_epoch or initial_epoch
+            if self._fit_shuffle_seed is None:
+                self._fit_shuffle_seed = int(numpy_generator().integers(0, 2**62))
+            rng._seed = int(self._fit_shuffle_seed)
+            rng.set_epoch(initial_epoch)
+            iterator.reset()
+        initial_step = self._initial_step or 0
         training_logs = {}
         self._eval_iterator = None
         epoch = initial_epoch
@@ -469,6 +479,10 @@ class Trainer:
             callbacks.on_epoch_begin(epoch)
             logs = {}
             for step, data in iterator:
+                if initial_step:
+                    if step < initial_step:
+                        continue  # done before the interruption (restored from a backup)
+                    initial_step = 0
                 callbacks.on_train_batch_begin(step)
                 logs = pythonify_logs(self.train_function(data))
                 self._check_nan(logs, epoch, step)
@@ -492,6 +506,8 @@ class Trainer:
         if self.optimizer is not None and epochs > 0:
             self.optimizer.finalize_variable_values(self.trainable_weights)
         self._eval_iterator = None
+        self._initial_epoch = None
+        self._initial_step = None
         callbacks.on_train_end(logs=training_logs)
         self._reset_step_caches()
         return self.history

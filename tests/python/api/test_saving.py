@@ -1,0 +1,555 @@
+"""Model saving: .lamina archives, weight files, JSON configs, checkpoints."""
+
+import io
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+
+import numpy as np
+import pytest
+
+import lamina
+from lamina import layers
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(HERE, "fixtures")
+PYTHON_DIR = os.path.abspath(os.path.join(HERE, "..", "..", "..", "python"))
+
+
+def _data(n=64, d=8, out=2, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d)).astype("float32")
+    y = rng.normal(size=(n, out)).astype("float32")
+    return x, y
+
+
+def _mlp(dropout=0.0):
+    model = lamina.Sequential(
+        [layers.Input((8,)), layers.Dense(16, activation="relu"), layers.Dropout(dropout), layers.Dense(2)]
+    )
+    model.compile(optimizer=lamina.optimizers.Adam(0.01), loss="mse", metrics=["mae"])
+    return model
+
+
+def _weights_equal(a, b):
+    wa, wb = a.get_weights(), b.get_weights()
+    return len(wa) == len(wb) and all(np.array_equal(u, v) for u, v in zip(wa, wb))
+
+
+# ---- round trips ---------------------------------------------------------------
+def test_sequential_round_trip(tmp_path):
+    x, y = _data()
+    model = _mlp(0.1)
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0)
+    path = tmp_path / "m.lamina"
+    model.save(path)
+    with zipfile.ZipFile(path) as zf:
+        assert set(zf.namelist()) == {"metadata.json", "config.json", "model.weights.npz"}
+        meta = json.loads(zf.read("metadata.json"))
+        config = json.loads(zf.read("config.json"))
+    assert meta["format_version"] == 1 and meta["lamina_version"] == lamina.__version__ and "date_saved" in meta
+    assert config["class_name"] == "Sequential" and config["module"] == "keras.models"
+    assert {"module", "class_name", "config", "registered_name"} <= set(config["config"]["layers"][1])
+    assert config["compile_config"]["loss"] == "mse"
+    loaded = lamina.models.load_model(path)
+    assert type(loaded) is lamina.Sequential
+    np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
+    assert _weights_equal(model, loaded)
+    assert loaded.compiled and loaded.loss == "mse"
+    assert isinstance(loaded.optimizer, lamina.optimizers.Adam)
+    assert int(loaded.optimizer.iterations.numpy()) == int(model.optimizer.iterations.numpy()) == 8
+    assert lamina.saving.load_model is not None
+    ev1 = model.evaluate(x, y, verbose=0, return_dict=True)
+    ev2 = loaded.evaluate(x, y, verbose=0, return_dict=True)
+    assert ev1 == ev2
+    # compile=False: no optimizer, same predictions
+    bare = lamina.saving.load_model(str(path), compile=False)
+    assert not bare.compiled
+    np.testing.assert_array_equal(model.predict(x, verbose=0), bare.predict(x, verbose=0))
+
+
+def test_functional_multi_io_shared_layers(tmp_path):
+    a = lamina.Input((6,), name="a")
+    b = lamina.Input((6,), name="b")
+    shared = layers.Dense(5, activation="tanh", name="shared")
+    ha, hb = shared(a), shared(b)
+    merged = layers.Concatenate()([ha, hb])
+    out1 = layers.Dense(1, name="reg")(merged)
+    out2 = layers.Dense(3, activation="softmax", name="cls")(layers.Add()([ha, hb]))
+    model = lamina.Model([a, b], [out1, out2])
+    model.compile("sgd", loss=["mse", "sparse_categorical_crossentropy"], loss_weights=[1.0, 0.5])
+    rng = np.random.default_rng(1)
+    xa, xb = rng.normal(size=(20, 6)).astype("float32"), rng.normal(size=(20, 6)).astype("float32")
+    y1, y2 = rng.normal(size=(20, 1)).astype("float32"), rng.integers(0, 3, size=(20,))
+    model.fit([xa, xb], [y1, y2], epochs=1, batch_size=5, verbose=0)
+    model.save(tmp_path / "f.lamina")
+    loaded = lamina.models.load_model(tmp_path / "f.lamina")
+    for p, q in zip(model.predict([xa, xb], verbose=0), loaded.predict([xa, xb], verbose=0)):
+        np.testing.assert_array_equal(p, q)
+    assert len(loaded.weights) == len(model.weights)
+    assert loaded.get_layer("shared") is not None
+
+
+@lamina.saving.register_serializable(package="TestSaving", name="Scale")
+class Scale(layers.Layer):
+    def __init__(self, factor=2.0, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def build(self, input_shape):
+        self.alpha = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="alpha")
+
+    def call(self, x):
+        return x * self.alpha * self.factor
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+@lamina.saving.register_keras_serializable(package="TestSaving")
+class TwoTower(lamina.Model):
+    def __init__(self, units=4, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.left = layers.Dense(units, activation="relu")
+        self.scale = Scale(0.5)
+        self.head = layers.Dense(2)
+
+    def call(self, x):
+        return self.head(self.scale(self.left(x)))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def test_subclassed_model_with_registered_classes(tmp_path):
+    x, y = _data()
+    model = TwoTower(units=6)
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    model.save(tmp_path / "s.lamina")
+    config = json.loads(zipfile.ZipFile(tmp_path / "s.lamina").read("config.json"))
+    assert config["registered_name"] == "TestSaving>TwoTower"
+    loaded = lamina.models.load_model(tmp_path / "s.lamina")
+    assert isinstance(loaded, TwoTower) and loaded.units == 6
+    np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
+    assert int(loaded.optimizer.iterations.numpy()) == 4
+
+
+def test_custom_objects_and_missing_class_error(tmp_path):
+    class Unregistered(layers.Layer):
+        def call(self, x):
+            return x + 1.0
+
+    inp = lamina.Input((3,))
+    model = lamina.Model(inp, Unregistered()(inp))
+    model.save(tmp_path / "u.lamina")
+    with pytest.raises(TypeError) as info:
+        lamina.models.load_model(tmp_path / "u.lamina")
+    assert "Unregistered" in str(info.value) and "TestSaving>Scale" in str(info.value)
+    loaded = lamina.models.load_model(tmp_path / "u.lamina", custom_objects={"Unregistered": Unregistered})
+    np.testing.assert_allclose(loaded.predict(np.zeros((1, 3), "float32"), verbose=0), 1.0)
+
+
+def test_conv_model_round_trip(tmp_path):
+    model = lamina.Sequential(
+        [
+            layers.Input((8, 8, 3)),
+            layers.Conv2D(4, 3, padding="same", activation="relu"),
+            layers.BatchNormalization(),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(16, 8, 8, 3)).astype("float32")
+    y = rng.integers(0, 3, size=(16,))
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    model.save(tmp_path / "c.lamina")
+    loaded = lamina.models.load_model(tmp_path / "c.lamina")
+    np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
+    assert _weights_equal(model, loaded)  # includes BatchNorm moving statistics
+
+
+def test_lstm_model_round_trip(tmp_path):
+    model = lamina.Sequential([layers.Input((5, 3)), layers.LSTM(7, return_sequences=True), layers.GRU(4), layers.Dense(1)])
+    model.compile("rmsprop", "mse")
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(12, 5, 3)).astype("float32")
+    y = rng.normal(size=(12, 1)).astype("float32")
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0)
+    model.save(tmp_path / "r.lamina")
+    loaded = lamina.models.load_model(tmp_path / "r.lamina")
+    np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
+
+
+def test_optimizer_state_round_trip(tmp_path):
+    x, y = _data()
+    model = lamina.Sequential([layers.Input((8,)), layers.Dense(4), layers.Dense(2)])
+    model.compile(optimizer=lamina.optimizers.Adam(0.003, amsgrad=True), loss="mse")
+    model.fit(x, y, epochs=2, batch_size=32, verbose=0)
+    model.optimizer.learning_rate.assign(0.0005)  # as ReduceLROnPlateau would
+    model.save(tmp_path / "o.lamina")
+    loaded = lamina.models.load_model(tmp_path / "o.lamina")
+    a, b = model.optimizer, loaded.optimizer
+    assert a.amsgrad and b.amsgrad
+    assert len(a.variables) == len(b.variables) > 2
+    for u, v in zip(a.variables, b.variables):
+        assert u.shape == v.shape and u.path.rsplit("_", 1)[-1] == v.path.rsplit("_", 1)[-1]
+        np.testing.assert_array_equal(u.numpy(), v.numpy())
+    assert int(b.iterations.numpy()) == 4
+    assert float(b.learning_rate.numpy()) == pytest.approx(0.0005)
+
+
+def test_resume_equals_uninterrupted(tmp_path):
+    x, y = _data(n=60)
+    lamina.utils.set_random_seed(11)
+    full = _mlp(dropout=0.3)
+    full.fit(x, y, epochs=4, batch_size=16, verbose=0)
+
+    lamina.utils.set_random_seed(11)
+    part = _mlp(dropout=0.3)
+    part.fit(x, y, epochs=2, batch_size=16, verbose=0)
+    part.save(tmp_path / "half.lamina")
+    del part
+    lamina.backend.clear_session()
+    lamina.utils.set_random_seed(999)  # a different process state must not matter
+    resumed = lamina.models.load_model(tmp_path / "half.lamina")
+    resumed.fit(x, y, epochs=4, initial_epoch=2, batch_size=16, verbose=0)
+    assert _weights_equal(full, resumed)
+    assert int(resumed.optimizer.iterations.numpy()) == int(full.optimizer.iterations.numpy())
+
+
+# ---- weights files, JSON -----------------------------------------------------------
+def test_save_and_load_weights(tmp_path):
+    x, _ = _data()
+    model = _mlp()
+    model.predict(x[:2], verbose=0)
+    model.save_weights(tmp_path / "w.weights.npz")
+    other = _mlp()  # other auto names: the paths are structural
+    other.predict(x[:2], verbose=0)
+    assert not _weights_equal(model, other)
+    other.load_weights(tmp_path / "w.weights.npz")
+    assert _weights_equal(model, other)
+    with np.load(tmp_path / "w.weights.npz", allow_pickle=False) as npz:
+        assert "layers/dense/vars/0" in npz.files
+    # loading from a full archive works too
+    model.save(tmp_path / "full.lamina")
+    third = _mlp()
+    third.predict(x[:2], verbose=0)
+    third.load_weights(tmp_path / "full.lamina")
+    assert _weights_equal(model, third)
+    with pytest.raises(ValueError, match="weights.npz"):
+        model.save_weights(tmp_path / "w.npz")
+
+
+def test_load_weights_mismatch(tmp_path):
+    small = lamina.Sequential([layers.Input((8,)), layers.Dense(3), layers.Dense(2)])
+    small.save_weights(tmp_path / "s.weights.npz")
+    big = lamina.Sequential([layers.Input((8,)), layers.Dense(5), layers.Dense(2)])
+    before = big.get_weights()
+    with pytest.raises(ValueError, match="shape mismatch"):
+        big.load_weights(tmp_path / "s.weights.npz")
+    with pytest.warns(UserWarning):
+        big.load_weights(tmp_path / "s.weights.npz", skip_mismatch=True)
+    after = big.get_weights()
+    np.testing.assert_array_equal(before[0], after[0])  # mismatching kernel kept
+    np.testing.assert_array_equal(after[3], small.get_weights()[3])  # matching bias loaded
+
+
+def test_to_json_model_from_json():
+    model = _mlp()
+    text = model.to_json()
+    clone = lamina.models.model_from_json(text)
+    strip = lambda cfg: [{k: v for k, v in layer.items() if k != "build_config"} for layer in cfg["config"]["layers"]]
+    assert strip(json.loads(clone.to_json())) == strip(json.loads(text))
+    t2 = TwoTower(units=3)
+    t2.build((None, 8))
+    back = lamina.models.model_from_json(t2.to_json())
+    assert isinstance(back, TwoTower) and back.units == 3
+
+
+def test_lambda_refused_in_safe_mode(tmp_path):
+    inp = lamina.Input((3,))
+    model = lamina.Model(inp, layers.Lambda(lambda t: t * 2.0)(inp))
+    model.save(tmp_path / "l.lamina")
+    with pytest.raises(ValueError, match="safe_mode"):
+        lamina.models.load_model(tmp_path / "l.lamina")
+    loaded = lamina.models.load_model(tmp_path / "l.lamina", safe_mode=False)
+    np.testing.assert_allclose(loaded.predict(np.ones((1, 3), "float32"), verbose=0), 2.0)
+    assert lamina.backend.config.in_safe_mode()
+
+
+# ---- bad files -------------------------------------------------------------------
+def test_foreign_truncated_and_future_files(tmp_path):
+    model = _mlp()
+    good = tmp_path / "good.lamina"
+    model.save(good)
+    data = good.read_bytes()
+
+    text = tmp_path / "text.lamina"
+    text.write_text("hello, I am not a model\n")
+    plain = tmp_path / "plain.lamina"
+    with zipfile.ZipFile(plain, "w") as zf:
+        zf.writestr("readme.txt", "just a zip")
+    trunc = tmp_path / "trunc.lamina"
+    trunc.write_bytes(data[: len(data) // 2])
+    empty = tmp_path / "empty.lamina"
+    empty.write_bytes(b"")
+    future = tmp_path / "future.lamina"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(future, "w") as dst:
+        for name in src.namelist():
+            content = src.read(name)
+            if name == "metadata.json":
+                meta = json.loads(content)
+                meta["format_version"] = 99
+                content = json.dumps(meta)
+            dst.writestr(name, content)
+    for path, words in [
+        (text, "not a valid"),
+        (plain, "not a lamina model archive"),
+        (trunc, ""),
+        (empty, ""),
+        (future, "version 99"),
+    ]:
+        with pytest.raises(ValueError) as info:
+            lamina.models.load_model(path)
+        assert str(path) in str(info.value) and words in str(info.value)
+    with pytest.raises(FileNotFoundError):
+        lamina.models.load_model(tmp_path / "missing.lamina")
+    with pytest.raises(ValueError, match="lamina"):
+        model.save(tmp_path / "m.h5")
+    bad_weights = tmp_path / "bad.weights.npz"
+    bad_weights.write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="bad.weights.npz"):
+        model.load_weights(bad_weights)
+
+
+def test_mutated_archives_fail_cleanly(tmp_path):
+    model = lamina.Sequential([layers.Input((4,)), layers.Dense(3), layers.Dense(2)])
+    model.compile("adam", "mse")
+    model.fit(np.ones((4, 4), "float32"), np.ones((4, 2), "float32"), verbose=0)
+    good = tmp_path / "good.lamina"
+    model.save(good)
+    data = good.read_bytes()
+    expected = model.predict(np.ones((2, 4), "float32"), verbose=0)
+    rng = random.Random(5)
+    target = tmp_path / "mut.lamina"
+    outcomes = {"error": 0, "loaded": 0}
+    for i in range(300):
+        buf = bytearray(data)
+        kind = i % 3
+        if kind == 0:
+            buf = buf[: rng.randrange(0, len(buf))]
+        elif kind == 1:
+            for _ in range(rng.randint(1, 4)):
+                pos = rng.randrange(len(buf))
+                buf[pos] ^= 1 << rng.randrange(8)
+        else:
+            pos = rng.randrange(len(buf))
+            buf[pos : pos + rng.randint(1, 64)] = bytes(rng.randrange(256) for _ in range(8))
+        target.write_bytes(bytes(buf))
+        try:
+            loaded = lamina.models.load_model(target)
+        except (ValueError, OSError) as e:
+            assert str(target) in str(e) or isinstance(e, OSError), e
+            outcomes["error"] += 1
+        else:
+            # only harmless bytes were hit (e.g. a timestamp): the model is intact
+            np.testing.assert_array_equal(loaded.predict(np.ones((2, 4), "float32"), verbose=0), expected)
+            outcomes["loaded"] += 1
+    assert outcomes["error"] > 250, outcomes
+
+
+_WRITER = r"""
+import sys, numpy as np
+sys.path.insert(0, sys.argv[1])
+import lamina
+model = lamina.models.load_model(sys.argv[2])
+k = 0
+print("ready", flush=True)
+while True:
+    k += 1
+    model.set_weights([np.full(w.shape, k, w.dtype) for w in model.get_weights()])
+    model.save(sys.argv[2])
+"""
+
+
+def test_kill_while_saving_never_leaves_a_broken_file(tmp_path):
+    model = _mlp()
+    model.fit(*_data(), epochs=1, verbose=0)
+    script = tmp_path / "writer.py"
+    script.write_text(_WRITER)
+    procs = []
+    for i in range(20):
+        target = tmp_path / f"k{i}" / "model.lamina"
+        target.parent.mkdir()
+        model.save(target)
+        procs.append((target, subprocess.Popen(
+            [sys.executable, str(script), PYTHON_DIR, str(target)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )))
+    rng = random.Random(0)
+    for target, proc in procs:
+        assert proc.stdout.readline().strip() == b"ready", proc.stderr.read()
+    for target, proc in procs:
+        time.sleep(rng.uniform(0.0, 0.05))
+        proc.send_signal(signal.SIGKILL)
+    rewritten = 0
+    for target, proc in procs:
+        proc.wait()
+        loaded = lamina.models.load_model(target)
+        weights = loaded.get_weights()
+        k = weights[0].flat[0]
+        if all(np.all(w == k) for w in weights):  # one of the writer's versions, complete
+            rewritten += 1
+        else:  # the original
+            assert _weights_equal(loaded, model)
+        leftovers = [n for n in os.listdir(target.parent) if n != "model.lamina"]
+        assert all(n.startswith(".model.lamina.") and n.endswith(".tmp") for n in leftovers)
+    assert rewritten >= 10
+
+
+# ---- the format-1 fixture ----------------------------------------------------------
+def test_v1_fixture_still_loads():
+    with open(os.path.join(FIXTURES, "v1_mlp_expected.json")) as f:
+        expected = json.load(f)
+    model = lamina.models.load_model(os.path.join(FIXTURES, "v1_mlp.lamina"))
+    out = model.predict(np.asarray(expected["inputs"], "float32"), verbose=0)
+    np.testing.assert_allclose(out, np.asarray(expected["outputs"], "float32"), rtol=1e-6, atol=1e-7)
+    assert int(model.optimizer.iterations.numpy()) == expected["iterations"]
+    assert model.name == "v1_mlp" and model.compiled
+
+
+# ---- callbacks -----------------------------------------------------------------------
+def test_model_checkpoint_templates_and_best_only(tmp_path):
+    x, y = _data()
+    model = _mlp()
+    template = str(tmp_path / "ckpt-{epoch:02d}-{val_loss:.3f}.lamina")
+    cb = lamina.callbacks.ModelCheckpoint(template, monitor="val_loss")
+    hist = model.fit(x, y, epochs=3, batch_size=16, validation_split=0.25, callbacks=[cb], verbose=0)
+    names = sorted(os.listdir(tmp_path))
+    assert len(names) == 3
+    for epoch, name in enumerate(names, 1):
+        assert name == f"ckpt-{epoch:02d}-{hist.history['val_loss'][epoch - 1]:.3f}.lamina"
+    lamina.models.load_model(tmp_path / names[-1])
+
+    # save_best_only: the saved model is the one with the best monitored value
+    best_path = tmp_path / "best" / "best.weights.npz"
+    cb = lamina.callbacks.ModelCheckpoint(best_path, monitor="loss", save_best_only=True, save_weights_only=True, mode="min")
+    saved = []
+
+    class Spy(lamina.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            saved.append((logs["loss"], [w.copy() for w in self.model.get_weights()]))
+
+    model.compile(optimizer=lamina.optimizers.SGD(10.0), loss="mse")  # diverges: later epochs get worse
+    model.fit(x, y, epochs=3, batch_size=64, callbacks=[cb, Spy()], verbose=0)
+    best_loss, best_weights = min(saved, key=lambda t: t[0])
+    probe = _mlp()
+    probe.predict(x[:1], verbose=0)
+    probe.load_weights(best_path)
+    for a, b in zip(probe.get_weights(), best_weights):
+        np.testing.assert_array_equal(a, b)
+    assert cb.best == best_loss
+
+    with pytest.raises(ValueError, match="weights.npz"):
+        lamina.callbacks.ModelCheckpoint(tmp_path / "x.lamina", save_weights_only=True)
+    with pytest.raises(ValueError, match=".lamina"):
+        lamina.callbacks.ModelCheckpoint(tmp_path / "x.h5")
+
+
+def test_model_checkpoint_save_freq_batches(tmp_path):
+    x, y = _data()
+    model = _mlp()
+    cb = lamina.callbacks.ModelCheckpoint(str(tmp_path / "b-{epoch}-{batch}.weights.npz"), save_weights_only=True, save_freq=3)
+    model.fit(x, y, epochs=2, batch_size=16, callbacks=[cb], verbose=0)  # 4 batches/epoch, 8 in all
+    assert sorted(os.listdir(tmp_path)) == ["b-1-3.weights.npz", "b-2-2.weights.npz"]
+
+
+class _Interrupt(lamina.callbacks.Callback):
+    """Raises at a given (epoch, batch) to simulate a killed run."""
+
+    def __init__(self, epoch, batch=None):
+        super().__init__()
+        self.epoch, self.batch = epoch, batch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.batch is not None and self._epoch == self.epoch and batch == self.batch:
+            raise RuntimeError("interrupted")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+        if self.batch is None and epoch == self.epoch:
+            raise RuntimeError("interrupted")
+
+
+@pytest.mark.parametrize("save_freq,interrupt", [("epoch", (2, 1)), (2, (1, 3))])
+def test_backup_and_restore_resumes_like_uninterrupted(tmp_path, save_freq, interrupt):
+    x, y = _data(n=64)
+    lamina.utils.set_random_seed(5)
+    full = _mlp(dropout=0.2)
+    full.fit(x, y, epochs=4, batch_size=16, verbose=0)
+
+    backup = tmp_path / "backup"
+    lamina.utils.set_random_seed(5)
+    model = _mlp(dropout=0.2)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        model.fit(
+            x, y, epochs=4, batch_size=16, verbose=0,
+            callbacks=[lamina.callbacks.BackupAndRestore(backup, save_freq=save_freq), _Interrupt(*interrupt)],
+        )
+    assert os.listdir(backup)
+    # a fresh process: a new model object built by the same code, another seed
+    lamina.backend.clear_session()
+    lamina.utils.set_random_seed(123)
+    again = _mlp(dropout=0.2)
+    epochs_run = []
+    spy = lamina.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: epochs_run.append(e))
+    again.fit(x, y, epochs=4, batch_size=16, verbose=0, callbacks=[lamina.callbacks.BackupAndRestore(backup, save_freq=save_freq), spy])
+    assert epochs_run[0] == interrupt[0] if save_freq == "epoch" else epochs_run[0] <= interrupt[0]
+    assert _weights_equal(full, again)
+    assert not os.path.exists(backup)  # delete_checkpoint=True
+
+
+def test_backup_kept_without_delete_checkpoint(tmp_path):
+    x, y = _data()
+    model = _mlp()
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[lamina.callbacks.BackupAndRestore(tmp_path / "b", delete_checkpoint=False)])
+    assert os.listdir(tmp_path / "b")
+    # a second fit with the same backup resumes after the finished epoch: nothing more to run
+    runs = []
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[
+        lamina.callbacks.BackupAndRestore(tmp_path / "b", delete_checkpoint=False),
+        lamina.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: runs.append(e)),
+    ])
+    assert runs == []
+
+
+def test_tensorboard_and_plot_history(tmp_path):
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="pip install tensorboard"):
+            lamina.callbacks.TensorBoard(tmp_path / "logs")
+    else:
+        x, y = _data()
+        model = _mlp()
+        model.fit(x, y, epochs=2, validation_split=0.25, verbose=0, callbacks=[lamina.callbacks.TensorBoard(tmp_path / "logs")])
+        assert any(n.startswith("events.out.tfevents") for n in os.listdir(tmp_path / "logs" / "train"))
+        assert any(n.startswith("events.out.tfevents") for n in os.listdir(tmp_path / "logs" / "validation"))
+    history = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="pip install matplotlib"):
+            lamina.utils.plot_history(history, tmp_path / "h.png")
+    else:
+        lamina.utils.plot_history(history, tmp_path / "h.png")
+        assert (tmp_path / "h.png").stat().st_size > 0
