@@ -357,7 +357,9 @@ def read_archive(filepath):
     except OSError as e:
         if isinstance(e, (FileNotFoundError, PermissionError, IsADirectoryError)):
             raise
-        raise ValueError(f"Cannot read '{filepath}': {type(e).__name__}: {e}") from e
+        raise ValueError(
+            f"Cannot read '{filepath}': the archive is corrupted or truncated ({type(e).__name__}: {e})."
+        ) from e
     except zipfile.BadZipFile as e:
         raise ValueError(f"'{filepath}' is not a valid lamina model archive (not a readable zip file: {e}).") from e
     except Exception as e:  # noqa: BLE001 - zipfile/zlib raise many kinds on damaged data
