@@ -47,6 +47,8 @@ CASES = [
     ("autoencoder.py", [], "fashion", {"denoised_mse": ("<", 0.04), "anomaly_auc": (">", 0.55)}),
     ("vae.py", [], "mnist_or_fashion", {"test_total_loss": ("<", 300.0)}),
     # mean image of untrained generator: MSE ~0.16 from the real mean image
+    ("transfer_learning.py", [], "mnist_or_fashion",
+     {"transfer_accuracy": (">", 0.7), "pretrain_accuracy": (">", 0.8), "frozen_params": (">", 0)}),
     ("gan.py", [], "mnist_or_fashion", {"mean_image_mse_after": ("<", 0.08)}),
 ]
 
