@@ -401,7 +401,7 @@ def test_kill_while_saving_never_leaves_a_broken_file(tmp_path):
     for target, proc in procs:
         time.sleep(rng.uniform(0.0, 0.05))
         proc.send_signal(signal.SIGKILL)
-    rewritten = 0
+    rewritten = mid_write = 0
     for target, proc in procs:
         proc.wait()
         loaded = lamina.models.load_model(target)
@@ -413,7 +413,9 @@ def test_kill_while_saving_never_leaves_a_broken_file(tmp_path):
             assert _weights_equal(loaded, model)
         leftovers = [n for n in os.listdir(target.parent) if n != "model.lamina"]
         assert all(n.startswith(".model.lamina.") and n.endswith(".tmp") for n in leftovers)
+        mid_write += bool(leftovers)
     assert rewritten >= 10
+    print(f"kill test: {rewritten} rewritten, {mid_write} killed while writing a temp file")
 
 
 # ---- the format-1 fixture ----------------------------------------------------------
@@ -553,3 +555,55 @@ def test_tensorboard_and_plot_history(tmp_path):
     else:
         lamina.utils.plot_history(history, tmp_path / "h.png")
         assert (tmp_path / "h.png").stat().st_size > 0
+
+
+_TRAINER = r"""
+import os, signal, sys
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+import lamina
+from lamina import layers
+
+backup, out, kill_at = sys.argv[2], sys.argv[3], int(sys.argv[4])
+lamina.utils.set_random_seed(5)
+rng = np.random.default_rng(0)
+x = rng.normal(size=(64, 8)).astype("float32")
+y = rng.normal(size=(64, 2)).astype("float32")
+model = lamina.Sequential([layers.Input((8,)), layers.Dense(16, activation="relu"), layers.Dropout(0.2), layers.Dense(2)])
+model.compile(optimizer=lamina.optimizers.Adam(0.01), loss="mse")
+seen = [0]
+
+def maybe_die(batch, logs):
+    seen[0] += 1
+    if seen[0] == kill_at:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+callbacks = [lamina.callbacks.LambdaCallback(on_train_batch_end=maybe_die)]
+if backup != "-":
+    callbacks.insert(0, lamina.callbacks.BackupAndRestore(backup, save_freq=1))
+model.fit(x, y, epochs=3, batch_size=16, verbose=0, callbacks=callbacks)
+model.save_weights(out)
+print("batches", seen[0])
+"""
+
+
+def test_backup_and_restore_after_sigkill_mid_epoch(tmp_path):
+    script = tmp_path / "trainer.py"
+    script.write_text(_TRAINER)
+    run = lambda backup, out, kill_at: subprocess.run(
+        [sys.executable, str(script), PYTHON_DIR, str(backup), str(out), str(kill_at)], capture_output=True
+    )
+    ref = run("-", tmp_path / "ref.weights.npz", -1)
+    assert ref.returncode == 0, ref.stderr.decode()
+    backup = tmp_path / "backup"
+    killed = run(backup, tmp_path / "never.weights.npz", 6)  # dies in epoch 2, batch 2
+    assert killed.returncode == -signal.SIGKILL and os.listdir(backup)
+    resumed = run(backup, tmp_path / "resumed.weights.npz", -1)
+    assert resumed.returncode == 0, resumed.stderr.decode()
+    assert ref.stdout.split()[-1] == b"12"
+    assert resumed.stdout.split()[-1] == b"6"  # only the batches after the last backup ran
+    with np.load(tmp_path / "ref.weights.npz") as a, np.load(tmp_path / "resumed.weights.npz") as b:
+        assert sorted(a.files) == sorted(b.files)
+        for k in a.files:
+            np.testing.assert_array_equal(a[k], b[k])
+    assert not os.path.exists(backup)
