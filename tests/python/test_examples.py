@@ -49,6 +49,7 @@ CASES = [
     # mean image of untrained generator: MSE ~0.16 from the real mean image
     ("transfer_learning.py", [], "mnist_or_fashion",
      {"transfer_accuracy": (">", 0.7), "pretrain_accuracy": (">", 0.8), "frozen_params": (">", 0)}),
+    ("timeseries_lstm.py", [], "sftemps", {"improvement": (">", 0.5)}),
     ("gan.py", [], "mnist_or_fashion", {"mean_image_mse_after": ("<", 0.08)}),
 ]
 
