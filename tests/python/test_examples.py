@@ -50,6 +50,7 @@ CASES = [
     ("transfer_learning.py", [], "mnist_or_fashion",
      {"transfer_accuracy": (">", 0.7), "pretrain_accuracy": (">", 0.8), "frozen_params": (">", 0)}),
     ("timeseries_lstm.py", [], "sftemps", {"improvement": (">", 0.5)}),
+    ("resnet_images.py", [], "fashion", {"test_accuracy": (">", 0.5)}),
     ("gan.py", [], "mnist_or_fashion", {"mean_image_mse_after": ("<", 0.08)}),
 ]
 
