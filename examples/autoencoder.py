@@ -57,7 +57,7 @@ def main():
     x_test = x_test.astype("float32")[..., None] / 255.0
     if args.quick:
         x_train = x_train[:6000]
-    epochs = args.epochs or (2 if args.quick else 10)
+    epochs = args.epochs or (2 if args.quick else 5)
 
     def noisy(x):
         return np.clip(x + args.noise * rng.standard_normal(x.shape).astype("float32"), 0, 1)

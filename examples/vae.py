@@ -112,7 +112,7 @@ def main():
     x_test = x_test.astype("float32")[..., None] / 255.0
     if args.quick:
         x_train, x_test = x_train[:8000], x_test[:2000]
-    epochs = args.epochs or (2 if args.quick else 10)
+    epochs = args.epochs or (2 if args.quick else 5)
 
     # Keyword arguments: lamina treats `Subclass(a, b)` as a functional (inputs, outputs) call.
     vae = VAE(encoder=build_encoder(args.latent_dim), decoder=build_decoder(args.latent_dim))
