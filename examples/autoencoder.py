@@ -11,7 +11,7 @@ import numpy as np
 
 import _utils  # noqa: F401
 import lamina as keras
-from lamina import datasets, layers, ops
+from lamina import datasets, layers
 
 
 def roc_auc(scores, labels):

@@ -6,7 +6,6 @@
 import argparse
 import time
 
-import numpy as np
 
 import _utils  # noqa: F401  (puts the in-tree package on sys.path)
 import lamina as keras

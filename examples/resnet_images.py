@@ -7,7 +7,6 @@ layers (Rescaling, RandomFlip, RandomContrast) on Fashion-MNIST.
 import argparse
 import time
 
-import numpy as np
 
 import _utils  # noqa: F401
 import lamina as keras

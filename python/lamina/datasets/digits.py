@@ -1,7 +1,6 @@
 """8x8 handwritten digits (UCI optdigits test set, as shipped with scikit-learn)."""
 
 import gzip
-import os
 
 import numpy as np
 
