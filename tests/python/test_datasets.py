@@ -132,3 +132,15 @@ def test_word_tokenizer():
     assert tok.word_index["the"] == 2
     out = tok(["The cat ran"], maxlen=5)
     assert out.tolist() == [[2, tok.word_index["cat"], 1, 0, 0]]
+
+
+def test_fashion_mnist_corrupt_cache_rejected(tmp_path, monkeypatch):
+    import gzip
+
+    monkeypatch.setattr(datasets.fashion_mnist, "_LOCAL_DIRS", [])
+    monkeypatch.setenv("LAMINA_DATASETS_DIR", str(tmp_path))
+    (tmp_path / "fashion-mnist").mkdir()
+    with gzip.open(tmp_path / "fashion-mnist" / "train-labels-idx1-ubyte.gz", "wb") as f:
+        f.write(b"\0" * 100)
+    with pytest.raises(ValueError, match="Checksum mismatch"):
+        datasets.fashion_mnist.load_data()

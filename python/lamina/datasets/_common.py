@@ -26,6 +26,8 @@ def sha256(path, chunk=1 << 20):
 
 
 def verify(path, expected):
+    if expected is None:  # the caller verifies the decoded content instead
+        return path
     got = sha256(path)
     if got != expected:
         raise ValueError(
@@ -33,6 +35,16 @@ def verify(path, expected):
             "The file is corrupt or a different version; delete it and try again."
         )
     return path
+
+
+def verify_bytes(data, expected, what):
+    got = hashlib.sha256(data).hexdigest()
+    if got != expected:
+        raise ValueError(
+            f"Checksum mismatch for the content of {what}: expected sha256 {expected}, got {got}. "
+            "The file is corrupt or a different version; delete it and try again."
+        )
+    return data
 
 
 def package_file(dist_name, relpath):
@@ -53,7 +65,8 @@ def fetch(fname, candidates, sha, url, subdir="", download=True):
     """Return a verified local path for `fname`.
 
     Looks at each of `candidates` (existing paths win, in order), then the cache
-    folder, then downloads `url` into the cache.  Every file is checked against `sha`.
+    folder, then downloads `url` into the cache.  Every file is checked against `sha`
+    (None: the caller checks the decoded content, see `verify_bytes`).
     """
     for c in candidates:
         if c and os.path.isfile(c):

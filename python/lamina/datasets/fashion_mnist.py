@@ -5,25 +5,28 @@ import os
 
 import numpy as np
 
-from lamina.datasets._common import fetch
+from lamina.datasets._common import fetch, verify_bytes
 
 _BASE = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _LOCAL_DIRS = ["/usr/share/datasets/fashion-mnist"]  # Debian package dataset-fashion-mnist
+# SHA-256 of the *decompressed* idx files: Debian's .gz files are recompressed
+# (different bytes from upstream's), the data inside is identical.
 _FILES = {
-    "train-labels-idx1-ubyte.gz": "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056",
-    "train-images-idx3-ubyte.gz": "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7",
-    "t10k-labels-idx1-ubyte.gz": "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",
-    "t10k-images-idx3-ubyte.gz": "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",
+    "train-labels-idx1-ubyte.gz": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "train-images-idx3-ubyte.gz": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "t10k-labels-idx1-ubyte.gz": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+    "t10k-images-idx3-ubyte.gz": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
 }
 CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
 
 def _read(fname, offset):
-    path = fetch(fname, [os.path.join(d, fname) for d in _LOCAL_DIRS], _FILES[fname],
+    path = fetch(fname, [os.path.join(d, fname) for d in _LOCAL_DIRS], None,
                  _BASE + fname, subdir="fashion-mnist")
     with gzip.open(path, "rb") as f:
-        return np.frombuffer(f.read(), np.uint8, offset=offset)
+        data = verify_bytes(f.read(), _FILES[fname], path)
+    return np.frombuffer(data, np.uint8, offset=offset)
 
 
 def load_data():
