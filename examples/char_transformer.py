@@ -93,7 +93,7 @@ def main():
     train_ids, val_ids = ids[:split], ids[split:]
     print(f"{len(text)} characters, vocabulary {len(chars)}")
 
-    maxlen, dim, heads, blocks = (64, 64, 4, 2) if args.quick else (96, 128, 4, 3)
+    maxlen, dim, heads, blocks = (64, 64, 4, 2) if args.quick else (64, 96, 4, 3)
     epochs = args.epochs or (4 if args.quick else 6)
     n_train = 3000 if args.quick else 10000
     model = build_model(len(chars), maxlen, dim, heads, blocks, dropout=0.0 if args.quick else 0.1)
