@@ -54,7 +54,7 @@ def main():
     if args.quick:
         x_train, y_train = x_train[:6000], y_train[:6000]
         x_test, y_test = x_test[:1000], y_test[:1000]
-    epochs = args.epochs or (2 if args.quick else 5)
+    epochs = args.epochs or (2 if args.quick else 4)
 
     model = build_resnet((8, 16, 32) if args.quick else (16, 32, 64))
     model.summary()
