@@ -38,7 +38,7 @@ from lamina import layers  # noqa: E402
 from lamina import losses, metrics, optimizers  # noqa: E402
 from lamina import callbacks  # noqa: E402
 from lamina import models  # noqa: E402
-from lamina import saving, utils  # noqa: E402
+from lamina import datasets, saving, utils  # noqa: E402
 from lamina import mixed_precision  # noqa: E402
 from lamina.layers import Input, InputSpec, Layer  # noqa: E402
 from lamina.models import Functional, Model, Sequential  # noqa: E402

@@ -23,6 +23,16 @@ def _functional_init_arguments(args, kwargs):
     )
 
 
+def _symbolic(x):
+    from lamina.backend.keras_tensor import KerasTensor
+
+    if isinstance(x, (list, tuple)):
+        return bool(x) and all(_symbolic(v) for v in x)
+    if isinstance(x, dict):
+        return bool(x) and all(_symbolic(v) for v in x.values())
+    return isinstance(x, KerasTensor)
+
+
 _FUNCTIONAL_SUBCLASSES = {}
 
 
@@ -56,6 +66,10 @@ class Model(Trainer, Layer):
 
             if cls is Model:
                 return Functional.__new__(Functional, *args, **kwargs)
+            if not _symbolic(args[0] if args else kwargs.get("inputs")):
+                # A subclass taking two ordinary arguments (VAE(encoder,
+                # decoder)) is a subclassed model, as in Keras.
+                return Layer.__new__(cls, *args, **kwargs)
             target = _functional_subclass(cls)
             return Layer.__new__(target, *args, **kwargs)
         return Layer.__new__(cls, *args, **kwargs)

@@ -296,3 +296,23 @@ def test_models_with_ops_serialize_and_summarize_like_keras():
     x = np.random.default_rng(0).random((3, 5, 3)).astype("float32")
     np.testing.assert_allclose(clone.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
     assert lamina.models.model_from_json(model.to_json()).count_params() == 6
+
+
+def test_subclass_with_two_positional_arguments_is_not_functional():
+    """VAE(encoder, decoder) is a subclassed model, as in Keras."""
+    import numpy as np
+
+    import lamina as keras
+    from lamina import layers
+
+    class Pair(keras.Model):
+        def __init__(self, a, b, **kwargs):
+            super().__init__(**kwargs)
+            self.a, self.b = a, b
+
+        def call(self, x):
+            return self.b(self.a(x))
+
+    m = Pair(layers.Dense(3), layers.Dense(2))
+    assert m(np.ones((4, 5), "float32")).shape == (4, 2)
+    assert keras.datasets.mnist is not None
