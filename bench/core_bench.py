@@ -49,19 +49,22 @@ def direct_sgemm(threads):
         import scipy_openblas32  # the build-time copy, when lamina runs from a build tree
 
         libs = [os.path.join(scipy_openblas32.get_lib_dir(), "libscipy_openblas.so")]
-    lib = ctypes.CDLL(libs[0])
-    lib.scipy_openblas_set_num_threads(threads)
+    lib = ctypes.CDLL(libs[0])  # the same library instance lamina uses
     f = lib.scipy_cblas_sgemm
     f.argtypes = [ctypes.c_int] * 6 + [ctypes.c_float, ctypes.c_void_p, ctypes.c_int,
                                        ctypes.c_void_p, ctypes.c_int, ctypes.c_float,
                                        ctypes.c_void_p, ctypes.c_int]
 
     def call(a, b, c):
+        # Threaded only for this call: lamina keeps the shared library at one
+        # thread, and leaving it at two would oversubscribe lamina's own rows.
         n = a.shape[0]
+        lib.scipy_openblas_set_num_threads(threads)
         f(101, 111, 111, n, n, n, 1.0, a.ctypes.data, n, b.ctypes.data, n, 0.0, c.ctypes.data, n)
+        lib.scipy_openblas_set_num_threads(1)
 
     def restore():
-        lib.scipy_openblas_set_num_threads(1)  # lamina keeps its BLAS single-threaded
+        lib.scipy_openblas_set_num_threads(1)
 
     return call, restore
 
