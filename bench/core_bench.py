@@ -91,15 +91,15 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--ghz", type=float, default=3.57, help="sustained all-core clock")
     args = ap.parse_args()
-    lamina.set_num_threads(args.threads)
-    if torch is not None:
-        torch.set_num_threads(args.threads)
-    try:
+    try:  # NumPy's BLAS threads; it would also set lamina's OpenBLAS, so first
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(args.threads)
     except ImportError:
         pass
+    lamina.set_num_threads(args.threads)  # lamina's pool; its OpenBLAS back to 1 thread
+    if torch is not None:
+        torch.set_num_threads(args.threads)
     peak = peak_gflops(args.threads, args.ghz)
     rows = []
 
