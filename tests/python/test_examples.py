@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+import lamina
+
 from lamina.datasets._common import package_file
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -68,7 +70,9 @@ def test_example_quick(script, args, need, checks, tmp_path):
     if not have():
         pytest.skip(why)
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.path.join(ROOT, "python") + os.pathsep + env.get("PYTHONPATH", "")
+    # The lamina this test process imported (an install or the source tree).
+    pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(lamina.__file__)))
+    env["PYTHONPATH"] = pkg_parent + os.pathsep + env.get("PYTHONPATH", "")
     env["LAMINA_EXAMPLES_OUT"] = str(tmp_path)
     env.setdefault("MPLBACKEND", "Agg")
     proc = subprocess.run([sys.executable, os.path.join(EXAMPLES, script), "--quick", *args],

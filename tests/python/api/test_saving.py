@@ -18,7 +18,9 @@ from lamina import layers
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "fixtures")
-PYTHON_DIR = os.path.abspath(os.path.join(HERE, "..", "..", "..", "python"))
+# The directory holding the lamina this process imported (an install or the
+# source tree), for the subprocesses of the kill tests.
+PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(lamina.__file__)))
 
 
 def _data(n=64, d=8, out=2, seed=0):
