@@ -1,12 +1,14 @@
 """Small helpers shared by the examples: saving a model and plotting training curves."""
 
+import glob
 import os
 import sys
 
-# Let `python examples/foo.py` find the in-tree package without installing it.
+# Let `python examples/foo.py` find an in-tree package that has a built
+# extension (a developer build); after `pip install .` the installed one is used.
 _here = os.path.dirname(os.path.abspath(__file__))
 _py = os.path.join(os.path.dirname(_here), "python")
-if os.path.isdir(os.path.join(_py, "lamina")) and _py not in sys.path:
+if glob.glob(os.path.join(_py, "lamina", "_core*")) and _py not in sys.path:
     sys.path.insert(0, _py)
 
 
