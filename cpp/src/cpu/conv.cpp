@@ -139,34 +139,15 @@ void conv2d_backward(const Tensor& x, const Tensor& w, const Window2d& g, const 
   });
 }
 
-namespace {
-template <class T>
-void col2im_typed(const T* cols, const Window2d& g, T* x) {
-  // Parallel over images: their pixels are disjoint, so no two threads add
-  // into the same place.
-  parallel_for(g.n, 1, [&](int64_t n0, int64_t n1) {
-    for (int64_t n = n0; n < n1; ++n)
-      for (int64_t oy = 0; oy < g.oh; ++oy)
-        for (int64_t ox = 0; ox < g.ow; ++ox) {
-          const T* row = cols + ((n * g.oh + oy) * g.ow + ox) * g.kh * g.kw * g.c;
-          for (int64_t i = 0; i < g.kh; ++i) {
-            int64_t iy = g.in_row(oy, i);
-            for (int64_t j = 0; j < g.kw; ++j, row += g.c) {
-              int64_t ix = g.in_col(ox, j);
-              if (!g.inside(iy, ix)) continue;
-              T* dst = x + ((n * g.h + iy) * g.w + ix) * g.c;
-#pragma omp simd
-              for (int64_t c = 0; c < g.c; ++c) dst[c] += row[c];
-            }
-          }
-        }
-  });
-}
-}  // namespace
-
 void col2im(const Tensor& cols, const Window2d& g, const Tensor& x) {
   LAMINA_DISPATCH_FLOAT(x.dtype(), "col2im", [&] {
-    col2im_typed<scalar_t>(cols.data<scalar_t>(), g, x.data<scalar_t>());
+    // Parallel over images: their pixels are disjoint, so no two threads add
+    // into the same place.
+    const int64_t per_img = g.oh * g.ow, K = g.kh * g.kw * g.c;
+    parallel_for(g.n, 1, [&](int64_t n0, int64_t n1) {
+      col2im_rows(cols.data<scalar_t>() + n0 * per_img * K, g, n0 * per_img, n1 * per_img,
+                  x.data<scalar_t>());
+    });
   });
 }
 

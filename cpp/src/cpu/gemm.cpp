@@ -56,7 +56,7 @@ struct MatView {
 };
 
 // nullopt-like: ok=false when the strides fit neither layout.
-bool as_blas(const Tensor& t, int64_t rows, int64_t cols, int64_t rs, int64_t cs, MatView* v) {
+bool as_blas(int64_t rows, int64_t cols, int64_t rs, int64_t cs, MatView* v) {
   if (cs == 1 && (rs >= std::max<int64_t>(cols, 1) || rows == 1)) {
     *v = {nullptr, false, rows == 1 ? std::max<int64_t>(cols, 1) : rs};
     return true;
@@ -65,7 +65,6 @@ bool as_blas(const Tensor& t, int64_t rows, int64_t cols, int64_t rs, int64_t cs
     *v = {nullptr, true, cols == 1 ? std::max<int64_t>(rows, 1) : cs};
     return true;
   }
-  (void)t;
   return false;
 }
 
@@ -143,13 +142,13 @@ void matmul(const Tensor& a_in, const Tensor& b_in, const Tensor& out) {
     using T = scalar_t;
     Tensor a = a_in, b = b_in;
     MatView va, vb;
-    if (!as_blas(a, M, K, a.strides()[nd - 2], a.strides()[nd - 1], &va)) {
+    if (!as_blas(M, K, a.strides()[nd - 2], a.strides()[nd - 1], &va)) {
       a = contiguous(a);
-      as_blas(a, M, K, a.strides()[nd - 2], a.strides()[nd - 1], &va);
+      as_blas(M, K, a.strides()[nd - 2], a.strides()[nd - 1], &va);
     }
-    if (!as_blas(b, K, N, b.strides()[nd - 2], b.strides()[nd - 1], &vb)) {
+    if (!as_blas(K, N, b.strides()[nd - 2], b.strides()[nd - 1], &vb)) {
       b = contiguous(b);
-      as_blas(b, K, N, b.strides()[nd - 2], b.strides()[nd - 1], &vb);
+      as_blas(K, N, b.strides()[nd - 2], b.strides()[nd - 1], &vb);
     }
     T* c = out.data<T>();
     auto batch_offsets = [&](int64_t bi, int64_t* oa, int64_t* ob) {

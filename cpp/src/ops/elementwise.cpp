@@ -140,7 +140,6 @@ std::vector<Tensor> binary_vjp(BinaryOp op, const Tensor& a, const Tensor& b, co
         Tensor pos = binary(BinaryOp::Gt, a, scalar_like(0, a));
         Tensor safe_a = where(pos, a, ones_like(a));
         gb = g * out * where(binary(BinaryOp::Eq, a, scalar_like(0, a)), zeros_like(a), log(safe_a));
-        (void)pos;
       }
       return {ga, gb};
     }
