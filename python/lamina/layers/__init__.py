@@ -46,7 +46,11 @@ from lamina.layers.pooling.global_pooling import (
     GlobalMaxPooling3D,
 )
 from lamina.layers.preprocessing.normalization import Normalization
+from lamina.layers.preprocessing.random_crop import RandomCrop
 from lamina.layers.preprocessing.random_image import RandomContrast, RandomFlip
+from lamina.layers.preprocessing.random_rotation import RandomRotation
+from lamina.layers.preprocessing.random_translation import RandomTranslation
+from lamina.layers.preprocessing.random_zoom import RandomZoom
 from lamina.layers.preprocessing.rescaling import Rescaling
 from lamina.layers.regularization.dropout import Dropout, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D
 from lamina.layers.regularization.gaussian import ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise

@@ -1,0 +1,187 @@
+"""Image geometry shared by the augmentation layers: `affine_transform`
+(as `keras.ops.image.affine_transform`), Keras's affine matrix for a
+rotation/shear/scale about the image centre, and a half-pixel bilinear resize.
+
+Computed in NumPy over the whole batch at once (no gradients: augmentation
+is applied to inputs); results come back as lamina tensors.
+"""
+
+import numpy as np
+
+from lamina import _core
+from lamina.backend.config import standardize_data_format
+
+FILL_MODES = ("reflect", "wrap", "constant", "nearest")
+INTERPOLATIONS = ("nearest", "bilinear")
+
+
+def _to_numpy(x):
+    return np.asarray(x.numpy()) if isinstance(x, _core.Tensor) else np.asarray(x)
+
+
+def _mirror(index, size):
+    # Triangular wave |x - round(x)| scaled to integers (jax/keras's fixer).
+    s = size - 1
+    return np.abs((index + s) % (2 * s) - s)
+
+
+def _reflect(index, size):
+    # (d c b a | a b c d | d c b a): reflect about the edge of the last pixel.
+    return (_mirror(2 * index + 1, 2 * size + 1) - 1) // 2
+
+
+# Integer corner indices to in-bounds ones; "constant" clips only to read
+# safely, the out-of-bounds corners then take `fill_value`.
+_INDEX_FIXERS = {
+    "constant": lambda i, n: np.clip(i, 0, n - 1),
+    "nearest": lambda i, n: np.clip(i, 0, n - 1),
+    "wrap": lambda i, n: i % n,
+    "reflect": _reflect,
+}
+
+
+def _check_args(interpolation, fill_mode):
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError(
+            f"Invalid value for argument `interpolation`. Expected one of {INTERPOLATIONS}. "
+            f"Received: interpolation={interpolation}"
+        )
+    if fill_mode not in FILL_MODES:
+        raise ValueError(
+            f"Invalid value for argument `fill_mode`. Expected one of {FILL_MODES}. Received: fill_mode={fill_mode}"
+        )
+
+
+def _source_coords(transform, h, w, dtype):
+    """Input (y, x) points, each (n, h, w), that the output pixels map to."""
+    t = transform.astype(dtype)
+    ys, xs = np.meshgrid(np.arange(h, dtype=dtype), np.arange(w, dtype=dtype), indexing="ij")
+    a0, a1, a2, b0, b1, b2, c0, c1 = (t[:, i, None, None] for i in range(8))
+    k = c0 * xs + c1 * ys + 1
+    return (b0 * xs + b1 * ys + b2) / k, (a0 * xs + a1 * ys + a2) / k
+
+
+def _gather(flat, base, iy, ix, w):
+    # flat: (n*h*w, c); base: (n, 1, 1) offsets of each image.
+    return flat[base + iy * w + ix]
+
+
+def _sample(images, sy, sx, interpolation, fill_mode, fill_value):
+    """Samples NHWC `images` at float points (sy, sx) of shape (n, h', w')."""
+    n, h, w, c = images.shape
+    flat = images.reshape(n * h * w, c)
+    base = (np.arange(n) * (h * w)).reshape(n, 1, 1)
+    fix = _INDEX_FIXERS[fill_mode]
+    if interpolation == "nearest":
+        # np.rint rounds half to even, as torch.round / jnp.round.
+        corners_y = [(np.rint(sy).astype(np.int64), None)]
+        corners_x = [(np.rint(sx).astype(np.int64), None)]
+    else:
+        y0, x0 = np.floor(sy), np.floor(sx)
+        fy, fx = (sy - y0)[..., None], (sx - x0)[..., None]
+        y0, x0 = y0.astype(np.int64), x0.astype(np.int64)
+        corners_y = [(y0, 1 - fy), (y0 + 1, fy)]
+        corners_x = [(x0, 1 - fx), (x0 + 1, fx)]
+    out = None
+    for iy, wy in corners_y:
+        for ix, wx in corners_x:
+            v = _gather(flat, base, fix(iy, h), fix(ix, w), w)
+            if fill_mode == "constant":
+                inside = ((iy >= 0) & (iy < h) & (ix >= 0) & (ix < w))[..., None]
+                v = np.where(inside, v, np.asarray(fill_value, dtype=v.dtype))
+            if wy is not None:
+                v = v * (wy * wx)
+            out = v if out is None else out + v
+    return out
+
+
+def affine_transform(
+    images, transform, interpolation="bilinear", fill_mode="constant", fill_value=0, data_format=None
+):
+    """Applies projective transform(s) to image(s), as
+    `keras.ops.image.affine_transform`.
+
+    `transform` is `(8,)` or `(batch, 8)`; a row `[a0, a1, a2, b0, b1, b2, c0,
+    c1]` maps the output point `(x, y)` to the input point
+    `((a0 x + a1 y + a2) / k, (b0 x + b1 y + b2) / k)`, `k = c0 x + c1 y + 1`.
+    Keras's torch/jax/numpy backends ignore `c0, c1`; here (as TensorFlow)
+    they are applied. Returns a lamina tensor of the images' dtype.
+    """
+    _check_args(interpolation, fill_mode)
+    data_format = standardize_data_format(data_format)
+    x = _to_numpy(images)
+    t = _to_numpy(transform)
+    if x.ndim not in (3, 4):
+        raise ValueError(
+            "Invalid images rank: expected rank 3 (single image) or rank 4 (batch of images). "
+            f"Received input with shape: images.shape={x.shape}"
+        )
+    if t.ndim not in (1, 2) or t.shape[-1] != 8:
+        raise ValueError(
+            "Invalid transform: expected shape (8,) (single transform) or (batch, 8). "
+            f"Received input with shape: transform.shape={t.shape}"
+        )
+    out_dtype = x.dtype
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x[None]
+    if data_format == "channels_first":
+        x = np.transpose(x, (0, 2, 3, 1))
+    t = np.broadcast_to(t.reshape(-1, 8), (x.shape[0], 8))
+    # float64 stays float64; everything else is computed in float32, as Keras.
+    compute = np.float64 if x.dtype == np.float64 else np.float32
+    sy, sx = _source_coords(t, x.shape[1], x.shape[2], compute)
+    out = _sample(x.astype(compute, copy=False), sy, sx, interpolation, fill_mode, fill_value)
+    if data_format == "channels_first":
+        out = np.transpose(out, (0, 3, 1, 2))
+    if unbatched:
+        out = out[0]
+    if out_dtype.kind in "iub":
+        out = np.rint(out)
+    return _core.convert_to_tensor(np.ascontiguousarray(out.astype(out_dtype)), str(out_dtype), True)
+
+
+def compute_affine_matrix(angle, translate_x, translate_y, scale, shear_x, shear_y, height, width,
+                          center_x=0.5, center_y=0.5):
+    """Keras's `_compute_affine_matrix`: (batch, 8) float32 transforms rotating
+    by `angle` degrees (with shear in degrees, scale and translation in pixels)
+    about the point (center_x, center_y) given as fractions of the image."""
+    angle, translate_x, translate_y, scale, shear_x, shear_y = (
+        np.asarray(v, dtype=np.float32).reshape(-1)
+        for v in (angle, translate_x, translate_y, scale, shear_x, shear_y)
+    )
+    rad = np.float32(np.pi / 180.0)
+    angle, shear_x, shear_y = angle * rad, np.tan(shear_x * rad), np.tan(shear_y * rad)
+    cx = np.float32(center_x * (width - 1))
+    cy = np.float32(center_y * (height - 1))
+    cos, sin = np.cos(angle), np.sin(angle)
+    a0 = scale * (cos + shear_x * sin)
+    a1 = scale * (-sin + shear_x * cos)
+    a2 = translate_x + cx - cx * a0 - cy * a1
+    b0 = scale * (shear_y * cos + sin)
+    b1 = scale * (shear_y * -sin + cos)
+    b2 = translate_y + cy - cx * b0 - cy * b1
+    zeros = np.zeros_like(a0)
+    return np.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1).astype(np.float32)
+
+
+def _resize_axis(x, axis, size):
+    """Bilinear, half-pixel centres, no antialiasing (torch's interpolate with
+    align_corners=False, which keras.ops.image.resize uses)."""
+    n_in = x.shape[axis]
+    if n_in == size:
+        return x
+    src = (np.arange(size, dtype=np.float64) + 0.5) * (n_in / size) - 0.5
+    src = np.maximum(src, 0.0)
+    lo = np.floor(src).astype(np.int64)
+    hi = np.minimum(lo + 1, n_in - 1)
+    frac = (src - lo).astype(x.dtype)
+    shape = [1] * x.ndim
+    shape[axis] = size
+    frac = frac.reshape(shape)
+    return np.take(x, lo, axis=axis) * (1 - frac) + np.take(x, hi, axis=axis) * frac
+
+
+def resize_bilinear(images, height, width, h_axis, w_axis):
+    """NumPy `images` resized to (height, width) along the given axes."""
+    return _resize_axis(_resize_axis(images, h_axis, height), w_axis, width)
