@@ -2,6 +2,7 @@
 
 from lamina.saving.serialization_lib import (  # noqa: F401
     CustomObjectScope,
+    DeserializationError,
     custom_object_scope,
     deserialize_keras_object,
     get_custom_objects,
@@ -11,4 +12,11 @@ from lamina.saving.serialization_lib import (  # noqa: F401
     register_serializable,
     serialize_keras_object,
 )
-from lamina.saving.saving_lib import load_model, load_weights, save_model, save_weights  # noqa: F401
+from lamina.saving.saving_lib import (  # noqa: F401
+    ModelLoadError,
+    UnsafeLoadError,
+    load_model,
+    load_weights,
+    save_model,
+    save_weights,
+)

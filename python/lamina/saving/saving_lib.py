@@ -35,6 +35,8 @@ import zipfile
 
 import numpy as np
 
+from lamina.saving.serialization_lib import DeserializationError
+
 FORMAT_VERSION = 1
 SUPPORTED_FORMAT_VERSIONS = (1,)
 _METADATA = "metadata.json"
@@ -48,6 +50,14 @@ def _lamina_version():
     import lamina
 
     return getattr(lamina, "__version__", "unknown")
+
+
+class ModelLoadError(DeserializationError):
+    """A model file could not be loaded: names the file and the problem."""
+
+
+class UnsafeLoadError(ModelLoadError):
+    """Loading would run code from the file (a Lambda layer) in safe mode."""
 
 
 # ---- atomic writes ---------------------------------------------------------
@@ -387,17 +397,43 @@ def _safe_mode_scope(safe_mode):
         backend_config._SAFE_MODE["value"] = old
 
 
-def _check_lambdas(config, filepath, safe_mode):
+def _lambda_layer_classes():
+    from lamina.layers.core.lambda_layer import Lambda
+
+    return Lambda
+
+
+def _is_lambda_config(c, custom_objects):
+    """True for the config of a Lambda layer (or a subclass of it), whatever
+    function it wraps: the function is resolved by name at load time, and a
+    name can be bound to anything in the loading process."""
+    if c.get("class_name") == "__lambda__":
+        return True
+    class_name, registered = c.get("class_name"), c.get("registered_name")
+    if class_name == "Lambda":
+        return True
+    if not isinstance(class_name, str) or "config" not in c:
+        return False
+    from lamina.saving.serialization_lib import get_registered_object
+
+    key = registered if isinstance(registered, str) else class_name
+    cls = get_registered_object(key, custom_objects) or get_registered_object(class_name, custom_objects)
+    return isinstance(cls, type) and issubclass(cls, _lambda_layer_classes())
+
+
+def _check_lambdas(config, filepath, safe_mode, custom_objects=None):
     if not safe_mode:
         return
     stack = [config]
     while stack:
         c = stack.pop()
         if isinstance(c, dict):
-            if c.get("class_name") == "__lambda__":
-                raise ValueError(
-                    f"'{filepath}' contains a Lambda layer holding Python bytecode. Loading it would execute "
-                    "code from the file, which is disallowed by default. If you trust the source of the file, "
+            if _is_lambda_config(c, custom_objects):
+                inner = c.get("config")
+                name = inner.get("name") if isinstance(inner, dict) else None
+                raise UnsafeLoadError(
+                    f"'{filepath}' contains the Lambda layer {name!r}. A Lambda layer runs an arbitrary Python "
+                    "function, so loading it is refused in safe mode. If you trust the source of the file, "
                     "pass `safe_mode=False` to `load_model`."
                 )
             stack.extend(c.values())
@@ -408,39 +444,63 @@ def _check_lambdas(config, filepath, safe_mode):
 def _deserialize_model(config, custom_objects, safe_mode, filepath):
     from lamina.saving.serialization_lib import deserialize_keras_object
 
-    _check_lambdas(config, filepath, safe_mode)
+    _check_lambdas(config, filepath, safe_mode, custom_objects)
     with _safe_mode_scope(safe_mode):
         return deserialize_keras_object(config, custom_objects=custom_objects, safe_mode=safe_mode)
 
 
-def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
-    """Loads a model saved with `model.save("x.lamina")`: architecture,
-    weights, optimizer state and (with `compile=True`) compile settings."""
-    filepath = os.fspath(filepath)
-    if filepath.endswith(".weights.npz"):
-        raise ValueError(
-            f"'{filepath}' is a weights file; build the model and call `model.load_weights('{filepath}')`."
-        )
-    if filepath.endswith((".h5", ".hdf5", ".keras")):
-        raise ValueError(f"'{filepath}': lamina reads its own `.lamina` archives only, not Keras/HDF5 files.")
-    metadata, config, store = read_archive(filepath)
-    config = dict(config)
+def _restore(filepath, config, store, custom_objects, compile, safe_mode):
+    from lamina.models.model import Model
+    from lamina.saving.serialization_lib import CustomObjectScope
+
     compile_config = config.pop("compile_config", None)
     model = _deserialize_model(config, custom_objects, safe_mode, filepath)
+    if not isinstance(model, Model):
+        raise ModelLoadError(f"'{filepath}': config.json describes a {type(model).__name__}, not a model.")
     if not model.built:
-        raise ValueError(
+        raise ModelLoadError(
             f"'{filepath}': the model '{model.name}' could not be built from its config, so its weights cannot "
             "be restored. Make sure the model class implements `build()` or `build_from_config()`."
         )
-    if compile and compile_config:
-        from lamina.saving.serialization_lib import CustomObjectScope
-
+    compile = compile and bool(compile_config)
+    if compile:
+        if not isinstance(compile_config, dict):
+            raise ModelLoadError(f"'{filepath}': invalid compile_config {compile_config!r:.200}.")
         with CustomObjectScope(custom_objects or {}):
             model.compile_from_config(compile_config)
-    apply_model_state(model, store, include_optimizer=compile and bool(compile_config), filepath=filepath)
-    if not (compile and compile_config):
+    apply_model_state(model, store, include_optimizer=compile, filepath=filepath)
+    if not compile:
         model._fit_shuffle_seed = None
     return model
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """Loads a model saved with `model.save("x.lamina")`: architecture,
+    weights, optimizer state and (with `compile=True`) compile settings.
+
+    Any problem with the file's contents raises a `ModelLoadError` (a
+    ValueError) that names the file and, where known, the class and layer."""
+    filepath = os.fspath(filepath)
+    if filepath.endswith(".weights.npz"):
+        raise ModelLoadError(
+            f"'{filepath}' is a weights file; build the model and call `model.load_weights('{filepath}')`."
+        )
+    if filepath.endswith((".h5", ".hdf5", ".keras")):
+        raise ModelLoadError(f"'{filepath}': lamina reads its own `.lamina` archives only, not Keras/HDF5 files.")
+    try:
+        metadata, config, store = read_archive(filepath)
+    except ValueError as e:
+        if isinstance(e, ModelLoadError):
+            raise
+        raise ModelLoadError(str(e)) from e
+    try:
+        return _restore(filepath, dict(config), store, custom_objects, compile, safe_mode)
+    except ModelLoadError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a crafted config must not surface as a raw TypeError/KeyError
+        where = "" if filepath in str(e) else f" in '{filepath}'"
+        kind = "" if isinstance(e, ValueError) else f" ({type(e).__name__})"
+        raise ModelLoadError(f"Cannot load the model{where}: {e}{kind}") from e
 
 
 # ---- weights-only files ------------------------------------------------------

@@ -33,6 +33,12 @@ class CustomObjectScope:
 custom_object_scope = CustomObjectScope
 
 
+class DeserializationError(ValueError, TypeError):
+    """A config could not be turned back into objects (unknown class, bad
+    arguments, wrong types). A ValueError for loading code that catches
+    ValueError, and a TypeError as Keras raises for unknown classes."""
+
+
 def get_custom_objects():
     return GLOBAL_CUSTOM_OBJECTS
 
@@ -154,41 +160,72 @@ def deserialize_keras_object(config, custom_objects=None, module_objects=None, s
     if isinstance(config, str):
         obj = get_registered_object(config, custom_objects, objects)
         if obj is None:
-            raise ValueError(f"Could not interpret serialized object: {config!r}")
+            raise DeserializationError(f"Could not interpret serialized object: {config!r}")
         return obj
     if not isinstance(config, dict):
-        raise TypeError(f"Could not parse config: {config!r}")
+        raise DeserializationError(f"Could not parse config: {config!r:.200}")
     if "class_name" not in config:
         return {k: deserialize_keras_object(v, custom_objects, module_objects) for k, v in config.items()}
     class_name = config["class_name"]
     inner = config.get("config")
-    if class_name == "__tuple__":
-        return tuple(deserialize_keras_object(v, custom_objects, module_objects) for v in inner["value"])
-    if class_name == "__numpy__":
-        return np.array(inner["value"], dtype=inner["dtype"])
-    if class_name == "function":
-        fn = get_registered_object(inner, custom_objects, objects)
-        if fn is None:
-            raise ValueError(f"Unknown function: '{inner}'. Pass it in `custom_objects`.")
-        return fn
+    if class_name in ("__tuple__", "__numpy__", "function"):
+        return _deserialize_special(class_name, inner, custom_objects, module_objects, objects)
     registered = config.get("registered_name") or class_name
+    if not isinstance(class_name, str) or not isinstance(registered, str):
+        raise DeserializationError(f"Invalid class_name {class_name!r} (registered name {registered!r}) in config.")
     cls = get_registered_object(registered, custom_objects, objects)
     if cls is None:
         cls = get_registered_object(class_name, custom_objects, objects)
     if cls is None:
-        known = sorted(GLOBAL_CUSTOM_OBJECTS) + sorted(
-            k for objs in (getattr(_scope, "stack", None) or []) for k in objs
-        ) + sorted(custom_objects or {})
-        raise TypeError(
-            f"Could not locate class '{class_name}' (registered name {registered!r}). Make sure custom classes "
-            "are decorated with `@lamina.saving.register_serializable(package, name)` or passed in "
-            f"`custom_objects`. Registered custom objects: {known if known else 'none'}."
-        )
+        raise DeserializationError(_unknown_class_message(class_name, registered, custom_objects))
     if not hasattr(cls, "from_config"):
-        raise TypeError(f"Unable to reconstruct an instance of '{class_name}': no from_config method")
+        raise DeserializationError(f"Unable to reconstruct an instance of '{class_name}': no from_config method")
     with CustomObjectScope(custom_objects or {}):
-        obj = cls.from_config(inner if inner is not None else {})
-        build_config = config.get("build_config")
-        if build_config and hasattr(obj, "build_from_config") and not getattr(obj, "built", True):
-            obj.build_from_config(build_config)
+        try:
+            obj = cls.from_config(inner if inner is not None else {})
+            build_config = config.get("build_config")
+            if build_config and hasattr(obj, "build_from_config") and not getattr(obj, "built", True):
+                obj.build_from_config(build_config)
+        except DeserializationError:
+            raise  # the innermost object that failed names itself
+        except Exception as e:  # noqa: BLE001 - any failure of a config is reported as one error type
+            raise DeserializationError(
+                f"{class_name}{_name_of(inner)} could not be deserialized from its config "
+                f"({type(e).__name__}: {e})."
+            ) from e
     return obj
+
+
+def _deserialize_special(class_name, inner, custom_objects, module_objects, objects):
+    if class_name == "function":
+        fn = get_registered_object(inner, custom_objects, objects) if isinstance(inner, str) else None
+        if fn is None:
+            raise DeserializationError(f"Unknown function: {inner!r}. Pass it in `custom_objects`.")
+        return fn
+    try:
+        if class_name == "__tuple__":
+            return tuple(deserialize_keras_object(v, custom_objects, module_objects) for v in inner["value"])
+        dtype = np.dtype(inner["dtype"])
+        if dtype.hasobject:  # object arrays are how pickles sneak in
+            raise ValueError("object arrays are not allowed")
+        return np.array(inner["value"], dtype=dtype)
+    except DeserializationError:
+        raise
+    except Exception as e:  # noqa: BLE001
+        raise DeserializationError(f"Invalid {class_name} config {inner!r:.200} ({type(e).__name__}: {e}).") from e
+
+
+def _name_of(inner):
+    name = inner.get("name") if isinstance(inner, dict) else None
+    return f" '{name}'" if isinstance(name, str) else ""
+
+
+def _unknown_class_message(class_name, registered, custom_objects):
+    known = sorted(GLOBAL_CUSTOM_OBJECTS) + sorted(
+        k for objs in (getattr(_scope, "stack", None) or []) for k in objs
+    ) + sorted(custom_objects or {})
+    return (
+        f"Could not locate class '{class_name}' (registered name {registered!r}). Make sure custom classes "
+        "are decorated with `@lamina.saving.register_serializable(package, name)` or passed in "
+        f"`custom_objects`. Registered custom objects: {known if known else 'none'}."
+    )

@@ -12,6 +12,7 @@ from lamina.saving.serialization_lib import (  # noqa: F401
 )
 from lamina.trainers.data_adapters import pack_x_y_sample_weight, unpack_x_y_sample_weight  # noqa: F401
 from lamina.utils.numerical_utils import normalize, to_categorical  # noqa: F401
+from lamina.utils.model_visualization import plot_model  # noqa: F401
 from lamina.utils.plot_utils import plot_history  # noqa: F401
 from lamina.utils.progbar import Progbar  # noqa: F401
 from lamina.utils.py_dataset import PyDataset, Sequence  # noqa: F401
