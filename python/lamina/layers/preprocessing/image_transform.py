@@ -19,25 +19,17 @@ def _to_numpy(x):
     return np.asarray(x.numpy()) if isinstance(x, _core.Tensor) else np.asarray(x)
 
 
-def _mirror(index, size):
-    # Triangular wave |x - round(x)| scaled to integers (jax/keras's fixer).
-    s = size - 1
-    return np.abs((index + s) % (2 * s) - s)
-
-
-def _reflect(index, size):
-    # (d c b a | a b c d | d c b a): reflect about the edge of the last pixel.
-    return (_mirror(2 * index + 1, 2 * size + 1) - 1) // 2
-
-
-# Integer corner indices to in-bounds ones; "constant" clips only to read
-# safely, the out-of-bounds corners then take `fill_value`.
-_INDEX_FIXERS = {
-    "constant": lambda i, n: np.clip(i, 0, n - 1),
-    "nearest": lambda i, n: np.clip(i, 0, n - 1),
-    "wrap": lambda i, n: i % n,
-    "reflect": _reflect,
-}
+def _fix_index(index, size, fill_mode):
+    """Integer indices along one axis mapped into [0, size)."""
+    if fill_mode in ("constant", "nearest"):
+        # "constant" clips only to read safely; out-of-bounds points then take
+        # `fill_value`.
+        return np.clip(index, 0, size - 1)
+    if fill_mode == "wrap":  # (a b c d | a b c d | a b c d)
+        return index % size
+    # "reflect", (d c b a | a b c d | d c b a): periodic with period 2 * size.
+    table = np.concatenate([np.arange(size), np.arange(size)[::-1]]).astype(index.dtype)
+    return table[index % (2 * size)]
 
 
 def _check_args(interpolation, fill_mode):
@@ -61,36 +53,36 @@ def _source_coords(transform, h, w, dtype):
     return (b0 * xs + b1 * ys + b2) / k, (a0 * xs + a1 * ys + a2) / k
 
 
-def _gather(flat, base, iy, ix, w):
-    # flat: (n*h*w, c); base: (n, 1, 1) offsets of each image.
-    return flat[base + iy * w + ix]
+def _axis_nodes(coord, size, interpolation, fill_mode):
+    """Per-axis interpolation nodes: (fixed index, in-bounds mask, weight)."""
+    if interpolation == "nearest":
+        # np.rint rounds half to even, as torch.round / jnp.round.
+        i = np.rint(coord).astype(np.int32)
+        nodes = [(i, None)]
+    else:
+        lower = np.floor(coord)
+        frac = coord - lower
+        i = lower.astype(np.int32)
+        nodes = [(i, 1 - frac), (i + 1, frac)]
+    return [(_fix_index(i, size, fill_mode), (i >= 0) & (i < size), w) for i, w in nodes]
 
 
 def _sample(images, sy, sx, interpolation, fill_mode, fill_value):
     """Samples NHWC `images` at float points (sy, sx) of shape (n, h', w')."""
     n, h, w, c = images.shape
     flat = images.reshape(n * h * w, c)
-    base = (np.arange(n) * (h * w)).reshape(n, 1, 1)
-    fix = _INDEX_FIXERS[fill_mode]
-    if interpolation == "nearest":
-        # np.rint rounds half to even, as torch.round / jnp.round.
-        corners_y = [(np.rint(sy).astype(np.int64), None)]
-        corners_x = [(np.rint(sx).astype(np.int64), None)]
-    else:
-        y0, x0 = np.floor(sy), np.floor(sx)
-        fy, fx = (sy - y0)[..., None], (sx - x0)[..., None]
-        y0, x0 = y0.astype(np.int64), x0.astype(np.int64)
-        corners_y = [(y0, 1 - fy), (y0 + 1, fy)]
-        corners_x = [(x0, 1 - fx), (x0 + 1, fx)]
+    base = (np.arange(n, dtype=np.int32) * (h * w)).reshape(n, 1, 1)
+    rows = [(base + iy * w, vy, wy) for iy, vy, wy in _axis_nodes(sy, h, interpolation, fill_mode)]
+    cols = _axis_nodes(sx, w, interpolation, fill_mode)
+    fill = np.asarray(fill_value, dtype=images.dtype)
     out = None
-    for iy, wy in corners_y:
-        for ix, wx in corners_x:
-            v = _gather(flat, base, fix(iy, h), fix(ix, w), w)
+    for row, vy, wy in rows:
+        for ix, vx, wx in cols:
+            v = np.take(flat, row + ix, axis=0)
             if fill_mode == "constant":
-                inside = ((iy >= 0) & (iy < h) & (ix >= 0) & (ix < w))[..., None]
-                v = np.where(inside, v, np.asarray(fill_value, dtype=v.dtype))
+                v = np.where((vy & vx)[..., None], v, fill)
             if wy is not None:
-                v = v * (wy * wx)
+                v = v * (wy * wx)[..., None]
             out = v if out is None else out + v
     return out
 
@@ -131,6 +123,8 @@ def affine_transform(
     # float64 stays float64; everything else is computed in float32, as Keras.
     compute = np.float64 if x.dtype == np.float64 else np.float32
     sy, sx = _source_coords(t, x.shape[1], x.shape[2], compute)
+    if out_dtype.kind in "iub":
+        fill_value = int(fill_value)  # as Keras: an integer image takes an integer fill
     out = _sample(x.astype(compute, copy=False), sy, sx, interpolation, fill_mode, fill_value)
     if data_format == "channels_first":
         out = np.transpose(out, (0, 3, 1, 2))
@@ -138,7 +132,8 @@ def affine_transform(
         out = out[0]
     if out_dtype.kind in "iub":
         out = np.rint(out)
-    return _core.convert_to_tensor(np.ascontiguousarray(out.astype(out_dtype)), str(out_dtype), True)
+    # Dtypes lamina lacks (uint8, float16, ...) map to its nearest (int32, float32).
+    return _core.convert_to_tensor(np.ascontiguousarray(out.astype(out_dtype)), None, True)
 
 
 def compute_affine_matrix(angle, translate_x, translate_y, scale, shear_x, shear_y, height, width,
