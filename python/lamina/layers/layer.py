@@ -71,6 +71,12 @@ def _wrap_build(obj):
         with _NameScope(obj):
             object.__setattr__(obj, "_path", current_path())
             result = original(*args, **kwargs)
+        # Record the build arguments (for get_build_config), as Keras.
+        try:
+            shapes = dict(inspect.signature(original).bind(*args, **kwargs).arguments)
+        except TypeError:
+            shapes = None
+        object.__setattr__(obj, "_build_shapes_dict", shapes)
         object.__setattr__(obj, "built", True)
         return result
 
@@ -564,24 +570,12 @@ class Layer:
     def _maybe_build(self, args, kwargs):
         if self.built:
             return
-        names = _call_signature(type(self))["positional"]
-        shapes = {}
-        for i, a in enumerate(args):
-            if i < len(names):
-                shapes[f"{names[i]}_shape"] = _shape_of(a)
-        for k, v in kwargs.items():
-            if k in names and _is_tensorish(v):
-                shapes[f"{k}_shape"] = _shape_of(v)
+        shapes, bound = _shapes_dict(type(self), args, kwargs)
         first = next(iter(shapes.values()), None)
         if not _is_default(type(self).build):
-            params = inspect.signature(self.build).parameters
-            if len(shapes) > 1 and all(k in params for k in shapes):
-                self.build(**shapes)
-            elif len(params) == 0:
-                self.build()
-            else:
-                self.build(first)
-            self._build_shapes_dict = shapes if len(shapes) > 1 else {"input_shape": first}
+            # As Keras: a one-argument build gets the first tensor argument's
+            # shape; a build(query_shape, value_shape, ...) gets them by name.
+            self.build(**_shapes_for_target(self.build, shapes, bound, type(self).__name__))
         else:
             self._build_shapes_dict = {"input_shape": first}
             with _NameScope(self):
@@ -736,9 +730,9 @@ class Layer:
         """Symbolic outputs for symbolic inputs: from `compute_output_shape`
         when the layer defines it, else by running `call` on small zeros."""
         if not _is_default(type(self).compute_output_shape):
-            first = args[0] if args else next(iter(kwargs.values()))
-            input_shape = tree.map_structure(lambda x: x.shape if hasattr(x, "shape") else x, first)
-            output_shape = self.compute_output_shape(input_shape)
+            shapes, bound = _shapes_dict(type(self), args, kwargs)
+            target = _shapes_for_target(self.compute_output_shape, shapes, bound, type(self).__name__)
+            output_shape = self.compute_output_shape(**target)
             dtype = self.compute_dtype
             return tree.map_shape_structure(lambda s: KerasTensor(s, dtype=dtype), output_shape)
         return _run_for_spec(self.call, *args, **kwargs)
@@ -866,6 +860,84 @@ def _shape_of(x):
     if x is None:
         return None
     return tuple(np.shape(x))
+
+
+# Call arguments that never hold input shapes (as Keras's get_shapes_dict).
+_NOT_SHAPES = ("mask", "kwargs", "args")
+
+
+def _is_tensor_arg(v):
+    if isinstance(v, (Tensor, KerasTensor)):
+        return True
+    if isinstance(v, (list, tuple, dict)) and len(v) > 0:
+        flat = tree.flatten(v)
+        return all(x is None or isinstance(x, (Tensor, KerasTensor)) for x in flat) and any(
+            x is not None for x in flat
+        )
+    return False
+
+
+def _bind_call(cls, args, kwargs):
+    """`call`'s arguments by name (defaults applied), or None if they do not bind."""
+    sig = inspect.signature(cls.call)
+    params = sig.parameters
+    has_var_kw = any(p.kind == p.VAR_KEYWORD for p in params.values())
+    kwargs = {k: v for k, v in kwargs.items() if k in params or has_var_kw}
+    try:
+        bound = sig.bind(None, *args, **kwargs)
+    except TypeError:
+        return None
+    bound.apply_defaults()
+    arguments = dict(bound.arguments)
+    arguments.pop(next(iter(params)), None)  # self
+    return arguments
+
+
+def _shapes_dict(cls, args, kwargs):
+    """{"<arg>_shape": shape} for each tensor argument of `call`, in signature
+    order (masks excluded), and the bound arguments."""
+    bound = _bind_call(cls, args, kwargs)
+    if bound is None:
+        # Fall back to the first positional argument.
+        first = args[0] if args else next(iter(kwargs.values()), None)
+        return {"input_shape": _shape_of(first)}, None
+    shapes = {}
+    for k, v in bound.items():
+        if k in _NOT_SHAPES or not _is_tensor_arg(v):
+            continue
+        shapes[f"{k}_shape"] = _shape_of(v)
+    return shapes, bound
+
+
+def _shapes_for_target(target_fn, shapes, bound, class_name):
+    """Aligns `shapes` with the parameters of `build`/`compute_output_shape`
+    (Keras's update_shapes_dict_for_target_fn): one parameter gets the first
+    shape; several must each be `<call arg>_shape`."""
+    params = inspect.signature(target_fn).parameters
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.KEYWORD_ONLY)
+    expected = [name for name, p in params.items() if p.kind in kinds]
+    if len(expected) == 1:
+        return {expected[0]: next(iter(shapes.values()), None)}
+    method = target_fn.__name__
+    out = {}
+    for name in expected:
+        preamble = (
+            f"For a `{method}()` method with more than one argument, all arguments should have a "
+            f"`_shape` suffix and match an argument from `call()`. E.g. `{method}(self, foo_shape, bar_shape)` "
+        )
+        if not name.endswith("_shape"):
+            raise ValueError(
+                f"{preamble} For layer '{class_name}', Received `{method}()` argument `{name}`, "
+                "which does not end in `_shape`."
+            )
+        if bound is not None and name[: -len("_shape")] not in bound:
+            raise ValueError(
+                f"{preamble} For layer '{class_name}', received `{method}()` argument `{name}`, but "
+                f"`call()` does not have argument `{name[: -len('_shape')]}`."
+            )
+        if name in shapes:
+            out[name] = shapes[name]
+    return out
 
 
 def _any_keras_tensor(args, kwargs):

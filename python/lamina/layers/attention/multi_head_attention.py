@@ -255,10 +255,7 @@ class MultiHeadAttention(Layer):
         layer.build()
         return layer
 
-    def build(self, query_shape, value_shape, key_shape=None, query_mask_shape=None, value_mask_shape=None,
-              key_mask_shape=None, attention_mask_shape=None):
-        # The *_mask_shape parameters only absorb the shapes of mask
-        # arguments the base class passes along; they are not used.
+    def build(self, query_shape, value_shape, key_shape=None):
         query_shape = tuple(query_shape)
         value_shape = tuple(value_shape)
         key_shape = value_shape if key_shape is None else tuple(key_shape)

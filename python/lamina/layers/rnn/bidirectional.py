@@ -16,7 +16,12 @@ def _removeprefix(name, prefix):
 def _clone(layer, **overrides):
     config = layer.get_config()
     config.update(overrides)
-    return type(layer).from_config(config)
+    clone = type(layer).from_config(config)
+    # Keras copies through serialize/deserialize, which builds a built layer again.
+    build_config = layer.get_build_config() if layer.built else None
+    if build_config:
+        clone.build_from_config(build_config)
+    return clone
 
 
 def _call_has(layer, name):
