@@ -431,8 +431,9 @@ def _check_lambdas(config, filepath, safe_mode, custom_objects=None):
             if _is_lambda_config(c, custom_objects):
                 inner = c.get("config")
                 name = inner.get("name") if isinstance(inner, dict) else None
+                what = f"the Lambda layer '{name}'" if isinstance(name, str) else "a Lambda layer"
                 raise UnsafeLoadError(
-                    f"'{filepath}' contains the Lambda layer {name!r}. A Lambda layer runs an arbitrary Python "
+                    f"'{filepath}' contains {what}. A Lambda layer runs an arbitrary Python "
                     "function, so loading it is refused in safe mode. If you trust the source of the file, "
                     "pass `safe_mode=False` to `load_model`."
                 )
@@ -500,7 +501,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     except Exception as e:  # noqa: BLE001 - a crafted config must not surface as a raw TypeError/KeyError
         where = "" if filepath in str(e) else f" in '{filepath}'"
         kind = "" if isinstance(e, ValueError) else f" ({type(e).__name__})"
-        raise ModelLoadError(f"Cannot load the model{where}: {e}{kind}") from e
+        text = str(e) if len(str(e)) <= 600 else str(e)[:600] + " ..."
+        raise ModelLoadError(f"Cannot load the model{where}: {text}{kind}") from e
 
 
 # ---- weights-only files ------------------------------------------------------

@@ -85,10 +85,7 @@ def _module_of(obj):
     if mod.startswith("lamina."):
         # Public module path, e.g. lamina.src-free "keras.layers" naming.
         parts = mod.split(".")
-        if len(parts) > 1 and parts[1] in (
-            "layers", "models", "optimizers", "losses", "metrics", "initializers",
-            "regularizers", "constraints", "activations", "callbacks",
-        ):
+        if len(parts) > 1 and parts[1] in _PUBLIC_MODULES:
             return "keras." + parts[1]
     return mod
 
@@ -151,6 +148,26 @@ def _all_lamina_objects():
     return objects
 
 
+_PUBLIC_MODULES = (
+    "layers", "models", "optimizers", "losses", "metrics", "initializers",
+    "regularizers", "constraints", "activations", "callbacks",
+)
+
+
+def _objects_of_module(module, objects):
+    """The names of the public module a config names first (keras.layers'
+    Identity is a layer, keras.initializers' an initializer), then all."""
+    if not isinstance(module, str) or not module.startswith("keras."):
+        return objects
+    part = module.split(".")[1] if module.count(".") >= 1 else ""
+    if part not in _PUBLIC_MODULES:
+        return objects
+    import importlib
+
+    mod = importlib.import_module("lamina." + part)
+    return {**objects, **{k: getattr(mod, k) for k in dir(mod) if not k.startswith("_")}}
+
+
 def deserialize_keras_object(config, custom_objects=None, module_objects=None, safe_mode=True, **kwargs):
     if config is None or isinstance(config, (bool, int, float)):
         return config
@@ -173,7 +190,7 @@ def deserialize_keras_object(config, custom_objects=None, module_objects=None, s
     registered = config.get("registered_name") or class_name
     if not isinstance(class_name, str) or not isinstance(registered, str):
         raise DeserializationError(f"Invalid class_name {class_name!r} (registered name {registered!r}) in config.")
-    cls = get_registered_object(registered, custom_objects, objects)
+    cls = get_registered_object(registered, custom_objects, _objects_of_module(config.get("module"), objects))
     if cls is None:
         cls = get_registered_object(class_name, custom_objects, objects)
     if cls is None:
@@ -200,7 +217,7 @@ def _deserialize_special(class_name, inner, custom_objects, module_objects, obje
     if class_name == "function":
         fn = get_registered_object(inner, custom_objects, objects) if isinstance(inner, str) else None
         if fn is None:
-            raise DeserializationError(f"Unknown function: {inner!r}. Pass it in `custom_objects`.")
+            raise DeserializationError(f"Unknown function: {inner!r:.200}. Pass it in `custom_objects`.")
         return fn
     try:
         if class_name == "__tuple__":
