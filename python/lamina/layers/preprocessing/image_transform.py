@@ -50,7 +50,12 @@ def _source_coords(transform, h, w, dtype):
     ys, xs = np.meshgrid(np.arange(h, dtype=dtype), np.arange(w, dtype=dtype), indexing="ij")
     a0, a1, a2, b0, b1, b2, c0, c1 = (t[:, i, None, None] for i in range(8))
     k = c0 * xs + c1 * ys + 1
-    return (b0 * xs + b1 * ys + b2) / k, (a0 * xs + a1 * ys + a2) / k
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sy, sx = (b0 * xs + b1 * ys + b2) / k, (a0 * xs + a1 * ys + a2) / k
+    # Points at infinity (k = 0) or far away would overflow the int32 indices:
+    # keep them far outside the image, where they read the fill.
+    far = dtype(1 << 24)
+    return tuple(np.clip(np.nan_to_num(c, nan=-far), -far, far) for c in (sy, sx))
 
 
 def _axis_nodes(coord, size, interpolation, fill_mode):

@@ -14,9 +14,12 @@ class RandomCrop(BaseImageLayer):
     """Crops images to `(height, width)`.
 
     In training, when the input is larger than the target in both dimensions,
-    one random window (the same for the whole batch, as Keras) is cut out.
-    Otherwise, and at inference, the largest centred window with the target
-    aspect ratio is cut out and resized (bilinear) to the target size.
+    one random window (the same for the whole batch, as Keras) is cut out;
+    otherwise Keras's fallback (a target-sized window at the corner of the
+    centred one below, resized) is used. At inference, the largest centred
+    window with the target aspect ratio is cut out and resized (bilinear) to
+    the target size, as Keras documents (Keras 3.15's code returns the input
+    unchanged there, against its own `compute_output_shape`).
     """
 
     def __init__(self, height, width, seed=None, data_format=None, name=None, **kwargs):
@@ -32,15 +35,23 @@ class RandomCrop(BaseImageLayer):
         self.width = int(width)
 
     def _window(self, in_h, in_w, training):
-        """(top, left, crop_height, crop_width) of the window to cut out."""
+        """(top, left, rows, cols) of the window to cut out (numpy slicing clips
+        it to the image)."""
         if training and not in_symbolic_scope() and in_h > self.height and in_w > self.width:
             # Keras draws floats in [0, n + 1) and truncates: uniform over 0..n.
             top = int(self._uniform((), 0.0, float(in_h - self.height + 1)))
             left = int(self._uniform((), 0.0, float(in_w - self.width + 1)))
             return top, left, self.height, self.width
+        # The largest centred window with the target aspect ratio.
         crop_h = max(min(in_h, int(float(in_w * self.height) / self.width)), 1)
         crop_w = max(min(in_w, int(float(in_h * self.width) / self.height)), 1)
-        return int((in_h - crop_h) / 2), int((in_w - crop_w) / 2), crop_h, crop_w
+        top, left = int((in_h - crop_h) / 2), int((in_w - crop_w) / 2)
+        if training:
+            # Keras 3.15's training code cuts a target-sized window at that
+            # corner instead (then resizes what the image holds of it): kept,
+            # so training outputs match Keras.
+            return top, left, self.height, self.width
+        return top, left, crop_h, crop_w
 
     def call(self, inputs, training=True):
         self._check_rank(inputs.shape)

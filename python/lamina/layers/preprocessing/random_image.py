@@ -52,8 +52,9 @@ class RandomContrast(BaseImageLayer):
     in [0, 1].
     """
 
-    def __init__(self, factor, value_range=(0, 255), seed=None, data_format=None, **kwargs):
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
+    def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
+        # As Keras, `data_format` comes through **kwargs.
+        super().__init__(seed=seed, **kwargs)
         self.factor = parse_factor(self, factor, (0, 1))
         self.value_range = tuple(value_range)
 
