@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 import zipfile
 
 import numpy as np
@@ -280,13 +281,89 @@ def test_to_json_model_from_json():
 
 def test_lambda_refused_in_safe_mode(tmp_path):
     inp = lamina.Input((3,))
-    model = lamina.Model(inp, layers.Lambda(lambda t: t * 2.0)(inp))
+    model = lamina.Model(inp, layers.Lambda(lambda t: t * 2.0, name="doubler")(inp))
     model.save(tmp_path / "l.lamina")
-    with pytest.raises(ValueError, match="safe_mode"):
+    with pytest.raises(ValueError, match="safe_mode") as info:
         lamina.models.load_model(tmp_path / "l.lamina")
+    assert isinstance(info.value, lamina.saving.UnsafeLoadError) and "doubler" in str(info.value)
     loaded = lamina.models.load_model(tmp_path / "l.lamina", safe_mode=False)
     np.testing.assert_allclose(loaded.predict(np.ones((1, 3), "float32"), verbose=0), 2.0)
     assert lamina.backend.config.in_safe_mode()
+
+
+@lamina.saving.register_serializable("TestSaving", "HalvingLambda")
+class HalvingLambda(layers.Lambda):
+    def __init__(self, **kwargs):
+        kwargs.pop("function", None)
+        super().__init__(_halve, **kwargs)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: layers.Lambda(_halve, name="named_fn"),  # a registered, named function: still code
+    lambda: layers.Lambda(lamina.activations.relu, name="named_fn"),  # a lamina function resolved by name
+    lambda: HalvingLambda(name="named_fn"),  # a registered subclass of Lambda
+], ids=["registered_function", "lamina_function", "lambda_subclass"])
+def test_any_lambda_layer_refused_in_safe_mode(tmp_path, make):
+    inp = lamina.Input((3,))
+    model = lamina.Model(inp, layers.Dense(2)(make()(inp)))
+    path = tmp_path / "l.lamina"
+    model.save(path)
+    x = np.array([[-1.0, 2.0, 4.0]], "float32")
+    with pytest.raises(lamina.saving.UnsafeLoadError) as info:
+        lamina.models.load_model(path)
+    text = str(info.value)
+    assert str(path) in text and "'named_fn'" in text and "safe_mode=False" in text
+    assert isinstance(info.value, ValueError)
+    loaded = lamina.models.load_model(path, safe_mode=False)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_register_serializable_and_alias(tmp_path):
+    assert lamina.utils.register_keras_serializable is lamina.saving.register_keras_serializable
+
+    @lamina.saving.register_serializable("PkgA", "Shift")  # positional (package, name)
+    class Shift(layers.Layer):
+        def call(self, x):
+            return x + 1.0
+
+    @lamina.saving.register_keras_serializable(package="PkgB")  # Keras's name, default name
+    class Triple(layers.Layer):
+        def call(self, x):
+            return x * 3.0
+
+    assert lamina.saving.get_registered_name(Shift) == "PkgA>Shift"
+    assert lamina.saving.get_registered_object("PkgB>Triple") is Triple
+    inp = lamina.Input((2,))
+    model = lamina.Model(inp, Triple()(Shift()(inp)))
+    path = tmp_path / "r.lamina"
+    model.save(path)
+    config = json.loads(zipfile.ZipFile(path).read("config.json"))
+    names = {layer["registered_name"] for layer in config["config"]["layers"]}
+    assert {"PkgA>Shift", "PkgB>Triple"} <= names
+    loaded = lamina.models.load_model(path)
+    assert [type(layer) for layer in loaded.layers[1:]] == [Shift, Triple]
+    np.testing.assert_array_equal(loaded.predict(np.ones((1, 2), "float32"), verbose=0), 6.0)
+
+
+def test_missing_class_error_names_it_and_lists_registered(tmp_path, monkeypatch):
+    @lamina.saving.register_serializable("PkgGone", "Vanishing")
+    class Vanishing(layers.Layer):
+        def call(self, x):
+            return x
+
+    inp = lamina.Input((2,))
+    lamina.Model(inp, Vanishing()(inp)).save(tmp_path / "v.lamina")
+    # A new process that never imported the module defining the class:
+    monkeypatch.delitem(lamina.saving.get_custom_objects(), "PkgGone>Vanishing")
+    with pytest.raises(lamina.saving.ModelLoadError) as info:
+        lamina.models.load_model(tmp_path / "v.lamina")
+    text = str(info.value)
+    assert "'Vanishing'" in text and "PkgGone>Vanishing" in text and str(tmp_path / "v.lamina") in text
+    assert "TestSaving>Scale" in text and "TestSaving>TwoTower" in text  # what is registered
+    assert "register_serializable" in text
+    assert isinstance(info.value, TypeError)  # as Keras raises for unknown classes
+    loaded = lamina.models.load_model(tmp_path / "v.lamina", custom_objects={"PkgGone>Vanishing": Vanishing})
+    assert type(loaded.layers[-1]) is Vanishing
 
 
 # ---- bad files -------------------------------------------------------------------
@@ -368,6 +445,100 @@ def test_mutated_archives_fail_cleanly(tmp_path):
             np.testing.assert_array_equal(loaded.predict(np.ones((2, 4), "float32"), verbose=0), expected)
             outcomes["loaded"] += 1
     assert outcomes["error"] > 250, outcomes
+
+
+_MUTANT_VALUES = [
+    None, True, False, 0, -1, 1, 3, 2.5, -0.5, "", "relu", "same", "bogus", "float32", [], [2], [None, 3],
+    [1, 2, 3], {}, {"x": 1}, {"class_name": "Dense", "config": {}}, {"class_name": "Nope"},
+    {"class_name": 3, "config": []}, {"class_name": "function", "config": {"a": 1}},
+    {"class_name": "__numpy__", "config": {"value": [1], "dtype": "object"}},
+]
+_MUTANT_CLASSES = [
+    "Dense", "Conv2D", "Add", "Concatenate", "InputLayer", "Functional", "Sequential", "Dropout", "Adam",
+    "function", "__tuple__", "__numpy__", "Lambda", "Model", "Identity", "", "os.system",
+]
+
+
+def _containers(node, out):
+    if isinstance(node, (dict, list)):
+        out.append(node)
+        for v in node.values() if isinstance(node, dict) else node:
+            _containers(v, out)
+    return out
+
+
+def _mutate_config(config, rng):
+    """1-3 structural edits anywhere in the JSON tree: delete, retype, rename
+    or add keys, swap class names, drop/replace/duplicate list items."""
+    fresh = lambda: json.loads(json.dumps(rng.choice(_MUTANT_VALUES)))
+    for _ in range(rng.randint(1, 3)):
+        node = rng.choice(_containers(config, []))
+        if not node:
+            if isinstance(node, dict):
+                node["k"] = fresh()
+            else:
+                node.append(fresh())
+            continue
+        if isinstance(node, list):
+            i, op = rng.randrange(len(node)), rng.randrange(3)
+            if op == 0:
+                del node[i]
+            elif op == 1:
+                node[i] = fresh()
+            else:
+                node.insert(i, json.loads(json.dumps(node[i])))
+            continue
+        key, op = rng.choice(list(node)), rng.randrange(5)
+        if op == 0:
+            del node[key]
+        elif op == 1:
+            node[key] = fresh()
+        elif op == 2:
+            node[f"unknown_arg_{rng.randrange(9)}"] = fresh()
+        elif op == 3:
+            node[key + "_renamed"] = node.pop(key)
+        elif "class_name" in node:
+            node["class_name"] = rng.choice(_MUTANT_CLASSES)
+        else:
+            node[key] = fresh()
+    return config
+
+
+def test_mutated_configs_fail_cleanly(tmp_path):
+    """Crafted config.json files (wrong types, missing keys, unknown
+    arguments, swapped classes) load or raise ModelLoadError naming the file."""
+    a = lamina.Input((6,), name="a")
+    b = lamina.Input((4, 4, 2), name="b")
+    h = layers.Dropout(0.2)(layers.Dense(5, activation="relu", kernel_regularizer="l2", name="d1")(a))
+    c = layers.GlobalAveragePooling2D()(layers.BatchNormalization()(layers.Conv2D(3, 2, padding="same")(b)))
+    out1 = layers.Dense(1, name="reg")(layers.Concatenate()([h, c]))
+    out2 = layers.Dense(3, activation="softmax", name="cls")(layers.Add()([h, layers.Dense(5)(c)]))
+    model = lamina.Model([a, b], [out1, out2])
+    model.compile(lamina.optimizers.Adam(0.01), loss=["mse", "sparse_categorical_crossentropy"], metrics=[["mae"], ["accuracy"]])
+    good = tmp_path / "good.lamina"
+    model.save(good)
+    with zipfile.ZipFile(good) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    base = json.loads(members["config.json"])
+    rng = random.Random(2024)
+    target = tmp_path / "mut.lamina"
+    outcomes = {"error": 0, "loaded": 0}
+    for _ in range(400):
+        config = _mutate_config(json.loads(json.dumps(base)), rng)
+        with zipfile.ZipFile(target, "w") as zf:
+            for name, data in members.items():
+                zf.writestr(name, json.dumps(config) if name == "config.json" else data)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                lamina.models.load_model(target)
+            except lamina.saving.ModelLoadError as e:
+                assert str(target) in str(e), e
+                outcomes["error"] += 1
+            else:
+                outcomes["loaded"] += 1
+    # Both outcomes happen: harmless edits (a renamed layer) load, the rest fail cleanly.
+    assert outcomes["error"] > 200 and outcomes["loaded"] > 20, outcomes
 
 
 _WRITER = r"""
