@@ -663,6 +663,10 @@ class Layer:
                 kwargs.pop("training")
             # 5. Mask from the first input.
             previous_mask = None
+            if first is not None and symbolic:
+                previous_mask = kwargs.get("mask") if sig["mask"] else None
+                if previous_mask is None:
+                    previous_mask = tree.map_structure(get_keras_mask, first) if isinstance(first, (list, tuple)) else get_keras_mask(first)
             if first is not None and not symbolic:
                 previous_mask = tree.map_structure(get_keras_mask, first) if isinstance(first, (list, tuple)) else get_keras_mask(first)
                 if sig["mask"] and kwargs.get("mask") is None:
@@ -676,6 +680,8 @@ class Layer:
                 with _NameScope(self):
                     outputs = self.compute_output_spec(*args, **kwargs)
                 outputs = _fresh_outputs(outputs, args, kwargs)
+                if self.supports_masking:
+                    outputs = self._set_symbolic_mask(first, previous_mask, outputs)
             else:
                 with _NameScope(self):
                     outputs = self.call(*args, **kwargs)
@@ -715,6 +721,27 @@ class Layer:
         if len(masks) != len(flat):
             return outputs
         return tree.pack_sequence_as(outputs, [set_keras_mask(o, m) if isinstance(o, Tensor) else o for o, m in zip(flat, masks)])
+
+    def _set_symbolic_mask(self, inputs, previous_mask, outputs):
+        """Symbolic outputs carry `_keras_mask` KerasTensors, as in Keras (found
+        by running `compute_mask` on zeros); eager calls compute the values."""
+        if not any(m is not None for m in tree.flatten(previous_mask)):
+            previous_mask = None
+        if previous_mask is None and _is_default(type(self).compute_mask):
+            return outputs
+        try:
+            mask = _run_for_spec(self.compute_mask, inputs, previous_mask)
+        except Exception:
+            return outputs  # masks are metadata: a layer that cannot say drops it
+        if mask is None:
+            return outputs
+        flat = tree.flatten(outputs)
+        masks = tree.flatten(mask) if isinstance(mask, (list, tuple)) else [mask] * len(flat)
+        if len(masks) == len(flat):
+            for out, m in zip(flat, masks):
+                if isinstance(out, KerasTensor) and isinstance(m, KerasTensor):
+                    out._keras_mask = m
+        return outputs
 
     @_default
     def compute_mask(self, inputs, previous_mask):
