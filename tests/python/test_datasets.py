@@ -9,6 +9,8 @@ from lamina import datasets
 from lamina.datasets import _common
 from lamina.datasets._common import package_file
 
+_REAL_URLOPEN = _common.urllib.request.urlopen  # kept for the loopback download tests
+
 
 @pytest.fixture(autouse=True)
 def _no_download(monkeypatch, tmp_path):
@@ -103,6 +105,54 @@ def test_cached_file_checksum_verified(tmp_path, monkeypatch):
 def test_missing_offline_raises_clear_error(tmp_path):
     with pytest.raises(datasets.DatasetNotFoundError, match="could not be downloaded"):
         _common.fetch("nothing.bin", [str(tmp_path / "nope")], "0" * 64, "https://example.invalid/x")
+
+
+@pytest.fixture
+def loopback_server(tmp_path, monkeypatch):
+    """A local HTTP server over a temp folder: the download path runs for real,
+    over loopback, without reaching the internet."""
+    import functools
+    import http.server
+    import threading
+
+    served = tmp_path / "served"
+    served.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(_common.urllib.request, "urlopen", _REAL_URLOPEN)
+    yield served, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_download_verifies_and_caches(loopback_server, tmp_path):
+    served, base = loopback_server
+    payload = os.urandom(3 << 20)  # several read blocks
+    (served / "data.bin").write_bytes(payload)
+    good = __import__("hashlib").sha256(payload).hexdigest()
+    path = _common.fetch("data.bin", [], good, base + "/data.bin", subdir="set")
+    assert path == os.path.join(_common.cache_dir(), "set", "data.bin")
+    assert open(path, "rb").read() == payload
+    (served / "data.bin").unlink()  # the second call must use the cache, not the server
+    assert _common.fetch("data.bin", [], good, base + "/data.bin", subdir="set") == path
+
+
+def test_download_with_bad_checksum_leaves_nothing(loopback_server):
+    served, base = loopback_server
+    (served / "evil.bin").write_bytes(b"not what was promised")
+    with pytest.raises(ValueError, match="Checksum mismatch"):
+        _common.fetch("evil.bin", [], "0" * 64, base + "/evil.bin", subdir="set")
+    folder = os.path.join(_common.cache_dir(), "set")
+    assert os.listdir(folder) == []  # neither the file nor a .part remains
+
+
+def test_download_http_error_is_clear(loopback_server):
+    _, base = loopback_server
+    with pytest.raises(datasets.DatasetNotFoundError, match="404"):
+        _common.fetch("absent.bin", [], "0" * 64, base + "/absent.bin", subdir="set")
+    assert not os.path.exists(os.path.join(_common.cache_dir(), "set", "absent.bin.part"))
 
 
 def test_split_dataset():
