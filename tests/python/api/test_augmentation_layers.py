@@ -15,6 +15,8 @@ import lamina
 from lamina import layers as L
 from lamina.layers.preprocessing.image_transform import FILL_MODES, INTERPOLATIONS, affine_transform
 
+# Keras's torch backend warns about NumPy 2's copy keyword.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 RNG = np.random.default_rng(0)
 
 

@@ -71,6 +71,10 @@ SPECS = {
     "Normalization": (lambda: L.Normalization(mean=2.0, variance=4.0), (6,), "float"),
     "RandomFlip": (lambda: L.RandomFlip(seed=3), (4, 4, 3), "float"),
     "RandomContrast": (lambda: L.RandomContrast(0.3, value_range=(0, 1), seed=3), (4, 4, 3), "float"),
+    "RandomRotation": (lambda: L.RandomRotation(0.2, seed=3), (4, 4, 3), "float"),
+    "RandomTranslation": (lambda: L.RandomTranslation(0.2, 0.2, seed=3), (4, 4, 3), "float"),
+    "RandomZoom": (lambda: L.RandomZoom(0.2, seed=3), (4, 4, 3), "float"),
+    "RandomCrop": (lambda: L.RandomCrop(3, 3, seed=3), (4, 4, 3), "float"),
 }
 
 
@@ -174,6 +178,7 @@ def test_every_core_layer_has_a_spec():
         "Concatenate", "Dot", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax",
         "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
         "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D",
-        "Rescaling", "Normalization", "RandomFlip", "RandomContrast",
+        "Rescaling", "Normalization", "RandomFlip", "RandomContrast", "RandomRotation",
+        "RandomTranslation", "RandomZoom", "RandomCrop",
     }
     assert expected <= names
