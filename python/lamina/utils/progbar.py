@@ -1,17 +1,25 @@
 """`Progbar`: Keras-style progress bar.
 
-verbose=1 on a terminal redraws one line in place; verbose=1 when stdout is
-not a terminal prints one summary line when the bar finishes (no stream of
-partial lines in log files); verbose=2 prints one line when it finishes.
+verbose=1 on a terminal (or in Jupyter, whose stdout is no tty but honours
+carriage returns) redraws one line in place; verbose=1 when stdout is not a
+terminal prints one summary line when the bar finishes (no stream of partial
+lines in log files); verbose=2 prints one line when it finishes.
 """
 
 import math
 import os
+import sys
 import time
 
 import numpy as np
 
 from lamina.utils import io_utils
+
+
+def _dynamic_display():
+    # Unlike Keras, which also redraws whenever `posix` is imported (always on
+    # Linux), a pipe or a log file gets plain lines.
+    return "ipykernel" in sys.modules or io_utils.is_tty() or "PYCHARM_HOSTED" in os.environ
 
 
 class Progbar:
@@ -33,7 +41,7 @@ class Progbar:
         self.interval = interval
         self.unit_name = unit_name
         self.stateful_metrics = set(stateful_metrics) if stateful_metrics else set()
-        self._dynamic_display = io_utils.is_tty() or "PYCHARM_HOSTED" in os.environ
+        self._dynamic_display = _dynamic_display()
         self._seen_so_far = 0
         self._values = {}
         self._values_order = []
