@@ -204,6 +204,8 @@ def _sparse_labels(y_true, y_pred, ignore_class=None):
         raise ValueError(
             "Arguments `target` and `output` must have the same shape up until the last dimension: "
             f"target.shape={tuple(y_true.shape)}, output.shape={tuple(y_pred.shape)}"
+            + (". Sparse labels are class indices; for one-hot labels use categorical_crossentropy."
+               if tuple(y_true.shape) == tuple(y_pred.shape) else "")
         )
     labels = target.numpy()
     if labels.dtype.kind == "f":

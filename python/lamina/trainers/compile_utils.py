@@ -408,7 +408,7 @@ class CompileLoss:
             yt, yp = trues[i], preds[i]
             if yt is None:
                 raise ValueError(f"No target was given for output {self._names[i] or i}")
-            value = loss_fn(yt, yp, sws[i] if i < len(sws) else None)
+            value = _named_loss_call(loss_fn, yt, yp, sws[i] if i < len(sws) else None, self._names[i])
             if track:
                 track[k].update_state(value, sample_weight=int(yp.shape[0]) if yp.ndim else 1)
             k += 1
@@ -421,3 +421,16 @@ class CompileLoss:
         for v in values[1:]:
             total = total + v
         return total
+
+
+def _named_loss_call(loss_fn, y_true, y_pred, sample_weight, output_name):
+    """`loss_fn(...)`, with errors naming the model output they concern."""
+    try:
+        return loss_fn(y_true, y_pred, sample_weight)
+    except ValueError as e:
+        if output_name is None:
+            raise
+        raise ValueError(
+            f"Loss '{getattr(loss_fn, 'name', loss_fn)}' for output '{output_name}' (predictions of shape "
+            f"{tuple(y_pred.shape)}, targets of shape {tuple(getattr(y_true, 'shape', ()))}): {e}"
+        ) from e

@@ -260,6 +260,36 @@ def test_errors():
         model.fit(np.zeros((16, 5)), np.zeros((16, 3)), verbose=0)
 
 
+def test_errors_name_the_output_layer_and_argument():
+    x = np.random.default_rng(0).normal(size=(16, 4)).astype("float32")
+    i = lamina.Input((4,))
+    h = layers.Dense(8)(i)
+    model = lamina.Model(i, [layers.Dense(2, name="reg")(h), layers.Dense(3, activation="softmax", name="cls")(h)])
+    model.compile("adam", ["mse", "sparse_categorical_crossentropy"])
+    with pytest.raises(ValueError, match=r"output 'cls' .*labels must be in \[0, 3\).*got label 7"):
+        model.fit(x, [np.zeros((16, 2)), np.full(16, 7)], verbose=0)
+    with pytest.raises(ValueError, match=r"output 'reg' .*incompatible shapes.*\(16, 5\).*\(16, 2\)"):
+        model.train_on_batch(x, [np.zeros((16, 5)), np.zeros(16)])
+    model.compile("adam", ["mse", "sparse_categorical_crossentropy"])
+    with pytest.raises(ValueError, match=r"output 'cls' .*for one-hot labels use categorical_crossentropy"):
+        model.evaluate(x, [np.zeros((16, 2)), np.zeros((16, 3))], verbose=0)
+    # Unknown string aliases name the argument kind and the alias.
+    for make, match in [
+        (lambda: layers.Dense(2, activation="relux"), "activation function identifier: 'relux'"),
+        (lambda: layers.Dense(2, kernel_initializer="glorot_unifrom"), "initializer identifier: glorot_unifrom"),
+        (lambda: layers.Dense(2, kernel_regularizer="l3"), "regularizer identifier: l3"),
+        (lambda: layers.Dense(2, kernel_constraint="maxnorm2"), "constraint identifier: maxnorm2"),
+        (lambda: layers.Conv2D(2, 3, padding="sam"), "`padding` argument .* Received: sam"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            make()
+    # A built layer called on the wrong shape names itself and both shapes.
+    dense = layers.Dense(3, name="probe")
+    dense(np.ones((2, 5)))
+    with pytest.raises(ValueError, match=r"Dense 'probe': expected input with last dimension 5, got shape \(2, 7\)"):
+        dense(np.ones((2, 7)))
+
+
 def test_nan_loss_is_reported_and_terminate_on_nan(capsys):
     x = np.ones((8, 2), dtype="float32")
     y = np.full((8, 1), np.nan, dtype="float32")
