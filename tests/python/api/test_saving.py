@@ -944,3 +944,109 @@ def _as_json(config):  # tuples become lists, as they do in the file
 
 def tree_flatten(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+# ---- optimizers, compile settings, nesting -----------------------------------------------
+_OPTIMIZERS = {
+    "SGD": lambda: lamina.optimizers.SGD(0.05, momentum=0.9, nesterov=True),
+    "RMSprop": lambda: lamina.optimizers.RMSprop(0.01, momentum=0.5, centered=True),
+    "Adam": lambda: lamina.optimizers.Adam(0.01, amsgrad=True),
+    "AdamW": lambda: lamina.optimizers.AdamW(0.01, weight_decay=0.05),
+    "Adamax": lambda: lamina.optimizers.Adamax(0.01),
+    "Nadam": lambda: lamina.optimizers.Nadam(0.01),
+    "Adagrad": lambda: lamina.optimizers.Adagrad(0.05),
+    "Adadelta": lambda: lamina.optimizers.Adadelta(1.0),
+    "Lion": lambda: lamina.optimizers.Lion(0.001),
+    "schedule+clipnorm": lambda: lamina.optimizers.Adam(
+        lamina.optimizers.schedules.ExponentialDecay(0.01, decay_steps=3, decay_rate=0.5), clipnorm=0.5),
+}
+
+
+def test_every_optimizer_is_covered():
+    exported = {n for n in dir(lamina.optimizers)
+                if isinstance(getattr(lamina.optimizers, n), type)
+                and issubclass(getattr(lamina.optimizers, n), lamina.optimizers.Optimizer)}
+    assert exported - {"Optimizer"} <= set(_OPTIMIZERS), exported - set(_OPTIMIZERS)
+
+
+@pytest.mark.parametrize("name", list(_OPTIMIZERS))
+def test_optimizer_state_round_trip_every_optimizer(tmp_path, name):
+    x, y = _data(n=32)
+    model = lamina.Sequential([layers.Input((8,)), layers.Dense(4, activation="relu"), layers.Dense(2)])
+    model.compile(optimizer=_OPTIMIZERS[name](), loss="mse")
+    model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+    model.save(tmp_path / "o.lamina")
+    loaded = lamina.models.load_model(tmp_path / "o.lamina")
+    a, b = model.optimizer, loaded.optimizer
+    assert type(a) is type(b) and a.get_config() == b.get_config()
+    assert len(a.variables) == len(b.variables) >= 1
+    for u, v in zip(a.variables, b.variables):
+        np.testing.assert_array_equal(u.numpy(), v.numpy())
+    # The restored state drives the next steps exactly as the original's.
+    model.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+    loaded.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+    assert _weights_equal(model, loaded)
+
+
+@lamina.saving.register_serializable("TestSaving", "scaled_mse")
+def scaled_mse(y_true, y_pred):
+    return lamina.ops.mean(lamina.ops.square(y_true - y_pred), axis=-1) * 2.0
+
+
+@lamina.saving.register_serializable("TestSaving", "MaxError")
+class MaxError(lamina.metrics.Metric):
+    def __init__(self, name="max_error", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.worst = self.add_variable(shape=(), initializer="zeros", name="worst")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        err = lamina.ops.max(lamina.ops.abs(y_true - y_pred))
+        self.worst.assign(lamina.ops.maximum(self.worst, err))
+
+    def result(self):
+        return self.worst
+
+    def reset_state(self):
+        self.worst.assign(0.0)
+
+
+def test_compile_config_round_trip(tmp_path):
+    a = lamina.Input((6,), name="a")
+    h = layers.Dense(5, activation="relu")(a)
+    model = lamina.Model(a, {"value": layers.Dense(1, name="value")(h), "kind": layers.Dense(3, name="kind")(h)})
+    model.compile(
+        optimizer=lamina.optimizers.RMSprop(0.002),
+        loss={"value": scaled_mse, "kind": lamina.losses.SparseCategoricalCrossentropy(from_logits=True)},
+        loss_weights={"value": 0.7, "kind": 0.3},
+        metrics={"value": ["mae", MaxError()], "kind": ["accuracy"]},
+    )
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(24, 6)).astype("float32")
+    ys = {"value": rng.normal(size=(24, 1)).astype("float32"), "kind": rng.integers(0, 3, size=(24,))}
+    model.fit(x, ys, epochs=1, batch_size=8, verbose=0)
+    model.save(tmp_path / "c.lamina")
+    loaded = lamina.models.load_model(tmp_path / "c.lamina")
+    assert _as_json(loaded.get_compile_config()) == _as_json(model.get_compile_config())
+    assert loaded.loss["value"] is scaled_mse
+    assert model.evaluate(x, ys, verbose=0, return_dict=True) == loaded.evaluate(x, ys, verbose=0, return_dict=True)
+    assert any(k.endswith("max_error") for k in loaded.evaluate(x, ys, verbose=0, return_dict=True))
+
+
+def test_nested_models_round_trip(tmp_path):
+    block = lamina.Sequential([layers.Input((6,)), layers.Dense(6, activation="relu"), layers.LayerNormalization()], name="block")
+    i = lamina.Input((6,))
+    inner = lamina.Model(i, layers.Add()([i, block(i)]), name="residual")  # functional around a Sequential
+    x_in = lamina.Input((6,), name="x")
+    y = layers.Dense(2, name="head")(inner(inner(x_in)))  # shared nested model
+    first = layers.Dense(6)
+    outer = lamina.Sequential([layers.Input((6,)), first, lamina.Model(x_in, y, name="mid")])
+    outer.compile("adam", "mse")
+    x = np.random.default_rng(3).normal(size=(10, 6)).astype("float32")
+    outer.fit(x, x[:, :2], epochs=1, batch_size=5, verbose=0)
+    outer.save(tmp_path / "n.lamina")
+    loaded = lamina.models.load_model(tmp_path / "n.lamina")
+    np.testing.assert_array_equal(outer.predict(x, verbose=0), loaded.predict(x, verbose=0))
+    assert _weights_equal(outer, loaded)
+    mid = loaded.layers[-1]
+    assert isinstance(mid, lamina.Model) and mid.get_layer("residual").get_layer("block").layers[1].__class__ is layers.LayerNormalization
+    assert type(loaded.layers[0]) is type(first)
