@@ -6,6 +6,7 @@ parameters measured from known images, seeding, configs, bad input, and a
 short fit."""
 
 import inspect
+import json
 import os
 
 import numpy as np
@@ -324,6 +325,18 @@ def test_config_round_trip(name):
     # Through the saving registry, by class name.
     restored = L.deserialize(L.serialize(layer))
     assert type(restored) is type(layer) and restored.get_config() == config
+
+
+def test_model_json_round_trip():
+    model = lamina.Sequential(
+        [lamina.Input((9, 8, 3))] + [FACTORIES[name](5) for name in sorted(FACTORIES)] + [L.Flatten()]
+    )
+    restored = lamina.models.model_from_json(model.to_json())
+    assert [type(layer).__name__ for layer in restored.layers] == sorted(FACTORIES) + ["Flatten"]
+    for a, b in zip(model.layers, restored.layers):
+        # JSON has no tuples (a (lower, upper) factor comes back a list, as in Keras).
+        assert json.loads(json.dumps(a.get_config())) == json.loads(json.dumps(b.get_config()))
+    np.testing.assert_array_equal(restored.predict(X, verbose=0), model.predict(X, verbose=0))
 
 
 def test_config_values():
