@@ -22,63 +22,98 @@ int for_chunks(int64_t n, Fn&& fn) {
   return nc;
 }
 
+// gamma/beta may be absent; the kernels read these buffers instead, so the hot
+// loops carry no branches and vectorise.
 template <class T>
-void row_norm_typed(const T* x, const T* gamma, const T* beta, double eps, bool rms, int64_t R,
-                    int64_t D, T* y, T* mean, T* rstd) {
+const T* or_fill(const T* p, std::vector<T>& buf, int64_t D, T v) {
+  if (p) return p;
+  buf.assign(D, v);
+  return buf.data();
+}
+
+// Row statistics accumulate in T with vectorised (tree-order) reductions: rows
+// are short (the feature size), so a serial double chain would cost more than
+// the rest of the kernel, and float tree sums over a row are as accurate.
+template <class T>
+void row_norm_typed(const T* x, const T* gamma_in, const T* beta_in, double eps, bool rms,
+                    int64_t R, int64_t D, T* y, T* mean, T* rstd) {
+  std::vector<T> ones, zeros;
+  const T* gamma = or_fill(gamma_in, ones, D, T(1));
+  const T* beta = or_fill(beta_in, zeros, D, T(0));
+  const T inv_d = T(1) / static_cast<T>(std::max<int64_t>(D, 1)), e = static_cast<T>(eps);
   parallel_for(R, std::max<int64_t>(1, 8192 / std::max<int64_t>(D, 1)), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const T* xr = x + r * D;
-      double m = 0;
+      T m = 0, v = 0;
       if (!rms) {
+#pragma omp simd reduction(+ : m)
         for (int64_t d = 0; d < D; ++d) m += xr[d];
-        m /= D;
+        m *= inv_d;
       }
-      double v = 0;
+#pragma omp simd reduction(+ : v)
       for (int64_t d = 0; d < D; ++d) v += (xr[d] - m) * (xr[d] - m);
-      T rs = static_cast<T>(1.0 / std::sqrt(v / D + eps));
-      T mt = static_cast<T>(m);
-      mean[r] = mt;
+      T rs = T(1) / std::sqrt(v * inv_d + e);
+      mean[r] = m;
       rstd[r] = rs;
       T* yr = y + r * D;
 #pragma omp simd
-      for (int64_t d = 0; d < D; ++d) {
-        T h = (xr[d] - mt) * rs;
-        yr[d] = h * (gamma ? gamma[d] : T(1)) + (beta ? beta[d] : T(0));
-      }
+      for (int64_t d = 0; d < D; ++d) yr[d] = (xr[d] - m) * rs * gamma[d] + beta[d];
     }
   });
 }
 
+// dx = rstd * (dxh - mean(dxh) - xhat * mean(dxh * xhat)), dxh = g * gamma.
+// dgamma/dbeta are summed per thread chunk: in T over blocks of rows (vectorised
+// across features), then each block folded into double, so long batches keep
+// their precision.
 template <class T>
-void row_norm_backward_typed(const T* g, const T* x, const T* gamma, const T* mean, const T* rstd,
-                             bool rms, int64_t R, int64_t D, T* dx, T* dgamma, T* dbeta) {
+void row_norm_backward_typed(const T* g, const T* x, const T* gamma_in, const T* mean,
+                             const T* rstd, bool rms, int64_t R, int64_t D, T* dx, T* dgamma,
+                             T* dbeta) {
+  constexpr int kBlock = 64;
+  std::vector<T> ones;
+  const T* gamma = or_fill(gamma_in, ones, D, T(1));
+  const T inv_d = T(1) / static_cast<T>(std::max<int64_t>(D, 1));
   int nc = std::max(1, get_num_threads());
-  std::vector<double> pg(dgamma ? nc * D : 0, 0.0), pb(dbeta ? nc * D : 0, 0.0);
+  std::vector<double> pg(nc * D, 0.0), pb(nc * D, 0.0);
   nc = for_chunks(R, [&](int c, int64_t r0, int64_t r1) {
-    std::vector<T> dxh(D);
+    std::vector<T> bg(D, T(0)), bb(D, T(0));
+    double *cg = pg.data() + c * D, *cb = pb.data() + c * D;
+    auto flush = [&] {
+      for (int64_t d = 0; d < D; ++d) {
+        cg[d] += bg[d];
+        cb[d] += bb[d];
+        bg[d] = bb[d] = T(0);
+      }
+    };
     for (int64_t r = r0; r < r1; ++r) {
       const T *gr = g + r * D, *xr = x + r * D;
-      T m = mean[r], rs = rstd[r];
-      double s1 = 0, s2 = 0;
+      const T m = mean[r], rs = rstd[r];
+      T s1 = 0, s2 = 0;
+#pragma omp simd reduction(+ : s1, s2)
+      for (int64_t d = 0; d < D; ++d) {
+        T dh = gr[d] * gamma[d];
+        s1 += dh;
+        s2 += dh * (xr[d] - m) * rs;
+      }
+      const T a = rms ? T(0) : s1 * inv_d, b = s2 * inv_d;
+      T *dr = dx + r * D, *pbg = bg.data(), *pbb = bb.data();
+#pragma omp simd
       for (int64_t d = 0; d < D; ++d) {
         T h = (xr[d] - m) * rs;
-        dxh[d] = gr[d] * (gamma ? gamma[d] : T(1));
-        s1 += dxh[d];
-        s2 += dxh[d] * h;
-        if (dgamma) pg[c * D + d] += gr[d] * h;
-        if (dbeta) pb[c * D + d] += gr[d];
+        dr[d] = rs * (gr[d] * gamma[d] - a - h * b);
+        pbg[d] += gr[d] * h;
+        pbb[d] += gr[d];
       }
-      T a = rms ? T(0) : static_cast<T>(s1 / D), b = static_cast<T>(s2 / D);
-      T* dr = dx + r * D;
-#pragma omp simd
-      for (int64_t d = 0; d < D; ++d) dr[d] = rs * (dxh[d] - a - (xr[d] - m) * rs * b);
+      if ((r - r0) % kBlock == kBlock - 1) flush();
     }
+    flush();
   });
   for (int64_t d = 0; d < D; ++d) {
     double sg = 0, sb = 0;
     for (int c = 0; c < nc; ++c) {
-      if (dgamma) sg += pg[c * D + d];
-      if (dbeta) sb += pb[c * D + d];
+      sg += pg[c * D + d];
+      sb += pb[c * D + d];
     }
     if (dgamma) dgamma[d] = static_cast<T>(sg);
     if (dbeta) dbeta[d] = static_cast<T>(sb);

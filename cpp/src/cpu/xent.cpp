@@ -16,6 +16,7 @@ void sparse_xent_typed(const T* z, const int64_t* y, int64_t R, int64_t C, T* lo
     for (int64_t r = r0; r < r1; ++r) {
       const T* zr = z + r * C;
       T m = zr[0];
+#pragma omp simd reduction(max : m)
       for (int64_t c = 1; c < C; ++c) m = zr[c] > m ? zr[c] : m;
       T s = 0;
 #pragma omp simd reduction(+ : s)
