@@ -33,7 +33,9 @@ def parse_factor(layer, factor, bounds, arg="factor"):
         f"(or a list of two numbers) in the range [{low}, {high}]. Received: {arg}={factor}"
     )
     if isinstance(factor, (tuple, list)):
-        if len(factor) != 2 or not all(_is_number(f) for f in factor) or factor[0] > high or factor[1] < low:
+        if len(factor) != 2 or not all(_is_number(f) for f in factor):
+            raise ValueError(msg)
+        if factor[0] > high or factor[1] < low:
             raise ValueError(msg)
         return tuple(sorted(factor))
     if not _is_number(factor) or factor < low or factor > high:
@@ -84,7 +86,9 @@ class BaseImageLayer(Layer):
             )
 
     def _hw_axes(self, ndim):
-        return (ndim - 2, ndim - 1) if self.data_format == "channels_first" else (ndim - 3, ndim - 2)
+        if self.data_format == "channels_first":
+            return ndim - 2, ndim - 1
+        return ndim - 3, ndim - 2
 
     def _hw(self, shape):
         h, w = self._hw_axes(len(shape))

@@ -40,7 +40,8 @@ def _check_args(interpolation, fill_mode):
         )
     if fill_mode not in FILL_MODES:
         raise ValueError(
-            f"Invalid value for argument `fill_mode`. Expected one of {FILL_MODES}. Received: fill_mode={fill_mode}"
+            f"Invalid value for argument `fill_mode`. Expected one of {FILL_MODES}. "
+            f"Received: fill_mode={fill_mode}"
         )
 
 
@@ -93,7 +94,12 @@ def _sample(images, sy, sx, interpolation, fill_mode, fill_value):
 
 
 def affine_transform(
-    images, transform, interpolation="bilinear", fill_mode="constant", fill_value=0, data_format=None
+    images,
+    transform,
+    interpolation="bilinear",
+    fill_mode="constant",
+    fill_value=0,
+    data_format=None,
 ):
     """Applies projective transform(s) to image(s), as
     `keras.ops.image.affine_transform`.

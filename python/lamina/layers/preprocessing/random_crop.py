@@ -29,7 +29,8 @@ class RandomCrop(BaseImageLayer):
         for arg, v in (("height", height), ("width", width)):
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
                 raise ValueError(
-                    f"RandomCrop '{self.name}': `{arg}` must be a positive integer. Received: {arg}={v}"
+                    f"RandomCrop '{self.name}': `{arg}` must be a positive integer. "
+                    f"Received: {arg}={v}"
                 )
         self.height = int(height)
         self.width = int(width)

@@ -67,12 +67,12 @@ class RandomContrast(BaseImageLayer):
         unbatched = x.ndim == 3
         if unbatched:
             x = ops.expand_dims(x, 0)
-        factor = lrandom.uniform(
-            (x.shape[0], 1, 1, 1), 1.0 - self.factor[0], 1.0 + self.factor[1], x.dtype, self.generator
-        )
+        low, high = 1.0 - self.factor[0], 1.0 + self.factor[1]
+        factor = lrandom.uniform((x.shape[0], 1, 1, 1), low, high, x.dtype, self.generator)
         axes = (2, 3) if self.data_format == "channels_first" else (1, 2)
         mean = ops.mean(x, axis=axes, keepdims=True)
-        out = ops.clip((x - mean) * factor + mean, float(self.value_range[0]), float(self.value_range[1]))
+        lo, hi = (float(v) for v in self.value_range)
+        out = ops.clip((x - mean) * factor + mean, lo, hi)
         return ops.squeeze(out, 0) if unbatched else out
 
     def get_config(self):

@@ -17,8 +17,16 @@ class RandomRotation(BaseAffineLayer):
     "bilinear" or "nearest".
     """
 
-    def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0,
-                 data_format=None, **kwargs):
+    def __init__(
+        self,
+        factor,
+        fill_mode="reflect",
+        interpolation="bilinear",
+        seed=None,
+        fill_value=0.0,
+        data_format=None,
+        **kwargs,
+    ):
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
         # Keras treats a falsy factor (0, None) as no rotation.
         self.factor = parse_factor(self, factor or 0.0, (-1, 1))

@@ -14,13 +14,26 @@ class RandomTranslation(BaseAffineLayer):
     a positive value shifts down (height) or right (width).
     """
 
-    def __init__(self, height_factor, width_factor, fill_mode="reflect", interpolation="bilinear", seed=None,
-                 fill_value=0.0, data_format=None, **kwargs):
+    def __init__(
+        self,
+        height_factor,
+        width_factor,
+        fill_mode="reflect",
+        interpolation="bilinear",
+        seed=None,
+        fill_value=0.0,
+        data_format=None,
+        **kwargs,
+    ):
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
         self.height_factor = height_factor
-        self.height_lower, self.height_upper = parse_symmetric_factor(self, height_factor, "height_factor")
+        self.height_lower, self.height_upper = parse_symmetric_factor(
+            self, height_factor, "height_factor"
+        )
         self.width_factor = width_factor
-        self.width_lower, self.width_upper = parse_symmetric_factor(self, width_factor, "width_factor")
+        self.width_lower, self.width_upper = parse_symmetric_factor(
+            self, width_factor, "width_factor"
+        )
 
     def _transforms(self, batch, height, width):
         dy = self._uniform((batch,), self.height_lower, self.height_upper) * np.float32(height)
@@ -30,4 +43,8 @@ class RandomTranslation(BaseAffineLayer):
         return np.stack([ones, zeros, -dx, zeros, ones, -dy, zeros, zeros], axis=1)
 
     def get_config(self):
-        return {**super().get_config(), "height_factor": self.height_factor, "width_factor": self.width_factor}
+        return {
+            **super().get_config(),
+            "height_factor": self.height_factor,
+            "width_factor": self.width_factor,
+        }

@@ -16,8 +16,17 @@ class RandomZoom(BaseAffineLayer):
     same amount (keeps the aspect ratio).
     """
 
-    def __init__(self, height_factor, width_factor=None, fill_mode="reflect", interpolation="bilinear", seed=None,
-                 fill_value=0.0, data_format=None, **kwargs):
+    def __init__(
+        self,
+        height_factor,
+        width_factor=None,
+        fill_mode="reflect",
+        interpolation="bilinear",
+        seed=None,
+        fill_value=0.0,
+        data_format=None,
+        **kwargs,
+    ):
         super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
         self.height_factor = height_factor
         self.height_lower, self.height_upper = parse_symmetric_factor(
@@ -42,4 +51,8 @@ class RandomZoom(BaseAffineLayer):
         return np.stack([zx, zeros, x_off, zeros, zy, y_off, zeros, zeros], axis=1)
 
     def get_config(self):
-        return {**super().get_config(), "height_factor": self.height_factor, "width_factor": self.width_factor}
+        return {
+            **super().get_config(),
+            "height_factor": self.height_factor,
+            "width_factor": self.width_factor,
+        }
