@@ -413,6 +413,8 @@ def test_affine_transform_bad_arguments():
         affine_transform(img[0, 0], t)
     with pytest.raises(ValueError, match="transform"):
         affine_transform(img, t[:, :6])
+    with pytest.raises(ValueError, match="3 transforms for a batch of 2"):
+        affine_transform(img, np.tile(t[:1], (3, 1)))
 
 
 # ---- (e) a model with every augmentation layer fits -------------------------

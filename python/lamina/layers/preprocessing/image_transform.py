@@ -107,8 +107,8 @@ def affine_transform(
     `transform` is `(8,)` or `(batch, 8)`; a row `[a0, a1, a2, b0, b1, b2, c0,
     c1]` maps the output point `(x, y)` to the input point
     `((a0 x + a1 y + a2) / k, (b0 x + b1 y + b2) / k)`, `k = c0 x + c1 y + 1`.
-    Keras's torch/jax/numpy backends ignore `c0, c1`; here (as TensorFlow)
-    they are applied. Returns a lamina tensor of the images' dtype.
+    Keras documents `c0, c1` as used by TensorFlow only (taken as 0
+    elsewhere); here, as TensorFlow, they are applied. Returns a lamina tensor of the images' dtype.
     """
     _check_args(interpolation, fill_mode)
     data_format = standardize_data_format(data_format)
@@ -130,7 +130,12 @@ def affine_transform(
         x = x[None]
     if data_format == "channels_first":
         x = np.transpose(x, (0, 2, 3, 1))
-    t = np.broadcast_to(t.reshape(-1, 8), (x.shape[0], 8))
+    t = t.reshape(-1, 8)
+    if t.shape[0] not in (1, x.shape[0]):
+        raise ValueError(
+            f"Invalid transform: {t.shape[0]} transforms for a batch of {x.shape[0]} images."
+        )
+    t = np.broadcast_to(t, (x.shape[0], 8))
     # float64 stays float64; everything else is computed in float32, as Keras.
     compute = np.float64 if x.dtype == np.float64 else np.float32
     sy, sx = _source_coords(t, x.shape[1], x.shape[2], compute)
