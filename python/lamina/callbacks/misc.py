@@ -31,7 +31,12 @@ class CSVLogger(Callback):
             mode = "a"
         else:
             mode = "w"
+        if self.csv_file is not None and not self.csv_file.closed:
+            self.csv_file.close()
         self.csv_file = open(self.filename, mode, newline="")
+        # A logger reused by another `fit` takes that run's columns.
+        self.writer = None
+        self.keys = None
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -46,7 +51,9 @@ class CSVLogger(Callback):
 
         if self.keys is None:
             self.keys = sorted(logs.keys())
-            if getattr(self.model, "_fit_has_validation", False) and not any(k.startswith("val_") for k in self.keys):
+            # As Keras: always leave room for validation columns (NA without
+            # validation), so runs appended to one file share one header.
+            if self.keys and not any(k.startswith("val_") for k in self.keys):
                 self.keys.extend(["val_" + k for k in self.keys])
         if not self.writer:
             sep = self.sep
@@ -63,13 +70,19 @@ class CSVLogger(Callback):
         self.csv_file.flush()
 
     def on_train_end(self, logs=None):
-        if self.csv_file is not None:
+        if self.csv_file is not None and not self.csv_file.closed:
             self.csv_file.close()
         self.writer = None
 
 
 class TerminateOnNaN(Callback):
-    """Stops training when the loss becomes NaN or infinite."""
+    """Stops training when the loss becomes NaN or infinite: gracefully
+    (`model.stop_training`, the other callbacks' `on_train_end` still run) or,
+    with `raise_error=True`, by raising a RuntimeError at once."""
+
+    def __init__(self, raise_error=False):
+        super().__init__()
+        self.raise_error = raise_error
 
     def on_batch_end(self, batch, logs=None):
         logs = logs or {}
@@ -77,6 +90,11 @@ class TerminateOnNaN(Callback):
         if loss is not None:
             loss = float(loss)
             if np.isnan(loss) or np.isinf(loss):
+                if self.raise_error:
+                    raise RuntimeError(
+                        f"NaN or Inf loss encountered at batch {batch}. Loss value: {loss}. "
+                        "Terminating training immediately."
+                    )
                 io_utils.print_msg(f"Batch {batch}: Invalid loss, terminating training")
                 self.model.stop_training = True
 

@@ -123,9 +123,11 @@ class ModelCheckpoint(Callback):
         if self.save_best_only:
             current = logs.get(self.monitor)
             if current is None:
-                warnings.warn(
-                    f"Can save best model only with {self.monitor} available, skipping.", stacklevel=2
-                )
+                # As Keras: without the monitored value (e.g. `val_loss` in batch
+                # logs) there is no "best" to compare, and losing a checkpoint is
+                # worse than writing one too many.
+                warnings.warn(f"Can save best model only with {self.monitor} available.", stacklevel=2)
+                self._save(filepath)
                 return
             if isinstance(current, np.ndarray) or np.isscalar(current):
                 current = float(np.asarray(current))
