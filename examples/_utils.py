@@ -11,6 +11,10 @@ _py = os.path.join(os.path.dirname(_here), "python")
 if glob.glob(os.path.join(_py, "lamina", "_core*")) and _py not in sys.path:
     sys.path.insert(0, _py)
 
+import numpy as np  # noqa: E402
+
+import lamina as keras  # noqa: E402
+
 
 def out_dir(name):
     d = os.environ.get("LAMINA_EXAMPLES_OUT", os.path.join(_here, "outputs"))
@@ -40,55 +44,21 @@ def save_model(model, name):
 
 
 def plot_history(history, name, keys=None):
-    """Save a PNG of the curves in `history` (a Keras History or dict) if matplotlib exists."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("note: matplotlib not installed; no plot written")
-        return None
-    h = getattr(history, "history", history)
-    keys = keys or [k for k in h if not k.startswith("val_")]
-    fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3), squeeze=False)
-    for ax, k in zip(axes[0], keys):
-        ax.plot(h[k], label=k)
-        if "val_" + k in h:
-            ax.plot(h["val_" + k], label="val_" + k)
-        ax.set_xlabel("epoch")
-        ax.legend()
-    fig.tight_layout()
+    """Save a PNG of the curves in `history` with lamina.utils.plot_history (needs matplotlib)."""
     path = out_dir(name + ".png")
-    fig.savefig(path)
-    plt.close(fig)
+    try:
+        keras.utils.plot_history(history, path, metrics=keys)
+    except ImportError:
+        print("note: matplotlib not installed (pip install matplotlib); no training-curve plot written")
+        return None
     print(f"wrote {path}")
     return path
 
 
-def plot_images(images, name, ncols=8, titles=None):
-    """Save a grid of grayscale images (N, H, W) as a PNG if matplotlib exists."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("note: matplotlib not installed; no image grid written")
-        return None
-    n = len(images)
-    nrows = (n + ncols - 1) // ncols
-    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols, nrows), squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i < n:
-            ax.imshow(images[i], cmap="gray")
-            if titles is not None:
-                ax.set_title(str(titles[i]), fontsize=6)
-    fig.tight_layout()
-    path = out_dir(name + ".png")
-    fig.savefig(path)
-    plt.close(fig)
+def plot_images(images, name, ncols=8):
+    """Save a grid of grayscale images (N, H, W) in 0..1 as a PNG (no imaging library needed)."""
+    grid = keras.utils.image_grid(np.clip(np.asarray(images, dtype="float32"), 0.0, 1.0), ncols=ncols)
+    path = keras.utils.save_img(out_dir(name + ".png"), grid * 255.0, scale=False)
     print(f"wrote {path}")
     return path
 

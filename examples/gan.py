@@ -50,7 +50,8 @@ def build_discriminator():
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--steps", type=int, default=None, help="training steps in all")
+    ap.add_argument("--epochs", type=int, default=None, help="sample grids and checks per run")
     ap.add_argument("--batch-size", type=int, default=64)
     args = ap.parse_args()
     keras.utils.set_random_seed(0)
@@ -64,6 +65,7 @@ def main():
         name = "fashion_mnist"
     x_train = x_train.astype("float32")[..., None] / 255.0
     steps = args.steps or (60 if args.quick else 1000)
+    epochs = args.epochs or (2 if args.quick else 5)
     bs = args.batch_size
 
     generator, discriminator = build_generator(), build_discriminator()
@@ -76,6 +78,13 @@ def main():
         z = rng.standard_normal((500, LATENT)).astype("float32")
         fake = np.asarray(generator.predict(z, batch_size=250, verbose=0))
         return float(np.mean((fake.mean(axis=0) - real_mean) ** 2))
+
+    fixed_z = rng.standard_normal((32, LATENT)).astype("float32")  # the same latents every epoch
+
+    def fake_accuracy(n=500):
+        """The discriminator's accuracy on generated samples (1.0 means it has won)."""
+        fake = np.asarray(generator.predict(rng.standard_normal((n, LATENT)).astype("float32"), verbose=0))
+        return float(np.mean(np.asarray(discriminator.predict(fake, verbose=0)).ravel() <= 0))
 
     before = mean_image_mse()
     history = {"d_loss": [], "g_loss": []}
@@ -107,17 +116,26 @@ def main():
         history["g_loss"].append(float(g_loss))
         if step % 50 == 0 or step == steps - 1:
             print(f"step {step + 1}/{steps}  d_loss={float(d_loss):.3f}  g_loss={float(g_loss):.3f}", flush=True)
+        epoch, last = divmod(step + 1, -(-steps // epochs))
+        if last == 0 or step == steps - 1:  # end of an epoch: a sample grid and a collapse check
+            epoch += last > 0
+            history.setdefault("d_acc_fake", []).append(fake_accuracy())
+            print(f"epoch {epoch}/{epochs}: discriminator accuracy on generated samples "
+                  f"{history['d_acc_fake'][-1]:.3f}", flush=True)
+            samples = np.asarray(generator.predict(fixed_z, verbose=0))
+            _utils.plot_images(samples[..., 0], f"gan_samples_epoch{epoch:02d}")
 
     after = mean_image_mse()
     real = x_train[rng.integers(0, len(x_train), 500)]
     fake = np.asarray(generator.predict(rng.standard_normal((500, LATENT)).astype("float32"), verbose=0))
     logits = np.asarray(discriminator.predict(np.concatenate([real, fake]), verbose=0)).ravel()
     d_acc = float(np.mean(np.concatenate([logits[:500] > 0, logits[500:] <= 0])))
+    d_acc_fake = float(np.mean(logits[500:] <= 0))
     _utils.metric_line(dataset=name, mean_image_mse_before=before, mean_image_mse_after=after,
-                       discriminator_accuracy=d_acc, train_seconds=round(time.time() - t0, 1))
+                       discriminator_accuracy=d_acc, discriminator_accuracy_on_fakes=d_acc_fake,
+                       train_seconds=round(time.time() - t0, 1))
     _utils.save_model(generator, "gan_generator")
-    _utils.plot_history(history, "gan_curves", keys=["d_loss", "g_loss"])
-    _utils.plot_images(fake[:32, ..., 0], "gan_samples")
+    _utils.plot_history({k: history[k] for k in ("d_loss", "g_loss")}, "gan_curves")
 
 
 if __name__ == "__main__":
