@@ -443,3 +443,44 @@ def test_lambda_callback_and_terminate_on_nan_match_keras():
         assert not m.stop_training
         nan.on_train_batch_end(1, {"loss": float("inf")})
         assert m.stop_training
+
+
+def test_tensorboard_event_files_read_back(tmp_path):
+    accumulator = pytest.importorskip(
+        "tensorboard.backend.event_processing.event_accumulator", reason="needs the tensorboard package"
+    )
+    x, y = data()
+    m = model()
+    tb = callbacks.TensorBoard(tmp_path / "logs", update_freq=2)
+    hist = m.fit(x, y, epochs=3, batch_size=16, validation_split=0.25, verbose=0, callbacks=[tb])
+    for run, prefix in (("train", ""), ("validation", "val_")):
+        events = accumulator.EventAccumulator(str(tmp_path / "logs" / run))
+        events.Reload()  # tensorboard's own reader
+        for name in ("loss", "mae"):
+            scalars = events.Scalars(f"epoch_{name}")
+            assert [s.step for s in scalars] == [0, 1, 2]
+            np.testing.assert_allclose([s.value for s in scalars], hist.history[prefix + name], rtol=1e-6)
+    train = accumulator.EventAccumulator(str(tmp_path / "logs" / "train"))
+    train.Reload()
+    assert [s.step for s in train.Scalars("batch_loss")] == [2, 4, 6, 8]  # 3 batches per epoch, every 2nd
+    np.testing.assert_allclose([s.value for s in train.Scalars("epoch_learning_rate")], 0.01, rtol=1e-6)
+
+
+def test_hooks_of_evaluate_and_predict():
+    events = []
+
+    class Rec(callbacks.Callback):
+        pass
+
+    for hook in ("test_begin", "test_end", "predict_begin", "predict_end"):
+        setattr(Rec, f"on_{hook}", lambda self, logs=None, _h=hook: events.append(_h))
+    for hook in ("test_batch_begin", "test_batch_end", "predict_batch_begin", "predict_batch_end"):
+        setattr(Rec, f"on_{hook}", lambda self, batch, logs=None, _h=hook: events.append((_h, batch)))
+    x, y = data(32)
+    m = model()
+    m.evaluate(x, y, batch_size=16, verbose=0, callbacks=[Rec()])
+    assert events == ["test_begin", ("test_batch_begin", 0), ("test_batch_end", 0), ("test_batch_begin", 1),
+                      ("test_batch_end", 1), "test_end"]
+    events.clear()
+    m.predict(x, batch_size=32, verbose=0, callbacks=[Rec()])
+    assert events == ["predict_begin", ("predict_batch_begin", 0), ("predict_batch_end", 0), "predict_end"]
