@@ -35,7 +35,7 @@ import zipfile
 
 import numpy as np
 
-from lamina.saving.serialization_lib import DeserializationError
+from lamina.saving.serialization_lib import DeserializationError, clip_message
 
 FORMAT_VERSION = 1
 SUPPORTED_FORMAT_VERSIONS = (1,)
@@ -501,8 +501,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     except Exception as e:  # noqa: BLE001 - a crafted config must not surface as a raw TypeError/KeyError
         where = "" if filepath in str(e) else f" in '{filepath}'"
         kind = "" if isinstance(e, ValueError) else f" ({type(e).__name__})"
-        text = str(e) if len(str(e)) <= 600 else str(e)[:600] + " ..."
-        raise ModelLoadError(f"Cannot load the model{where}: {text}{kind}") from e
+        raise ModelLoadError(f"Cannot load the model{where}: {clip_message(str(e), 1000)}{kind}") from e
 
 
 # ---- weights-only files ------------------------------------------------------

@@ -203,12 +203,16 @@ def deserialize_keras_object(config, custom_objects=None, module_objects=None, s
             build_config = config.get("build_config")
             if build_config and hasattr(obj, "build_from_config") and not getattr(obj, "built", True):
                 obj.build_from_config(build_config)
-        except DeserializationError:
-            raise  # the innermost object that failed names itself
+        except DeserializationError as e:
+            # The innermost object that failed names itself; the layers around
+            # it say where it sits.
+            if isinstance(inner, dict) and isinstance(inner.get("name"), str) and e.args:
+                e.args = (f"{e.args[0]} [in {class_name}{_name_of(inner)}]",) + e.args[1:]
+            raise
         except Exception as e:  # noqa: BLE001 - any failure of a config is reported as one error type
             raise DeserializationError(
                 f"{class_name}{_name_of(inner)} could not be deserialized from its config "
-                f"({type(e).__name__}: {e})."
+                f"({type(e).__name__}: {clip_message(str(e))})."
             ) from e
     return obj
 
@@ -230,6 +234,14 @@ def _deserialize_special(class_name, inner, custom_objects, module_objects, obje
         raise
     except Exception as e:  # noqa: BLE001
         raise DeserializationError(f"Invalid {class_name} config {inner!r:.200} ({type(e).__name__}: {e}).") from e
+
+
+def clip_message(text, limit=700):
+    """`text` cut in the middle when long: configs quoted in messages can be
+    huge, and the cause is usually at the end."""
+    if len(text) <= limit:
+        return text
+    return text[: limit // 3] + " ... " + text[-(limit - limit // 3):]
 
 
 def _name_of(inner):
