@@ -339,7 +339,9 @@ def _render_matplotlib(drawing, to_file, dpi):
                 b.x + b.w / 2, b.y + _PAD + (i + 0.5) * _LINE_H, line, ha="center", va="center",
                 fontsize=9, fontweight="bold" if i == 0 else "normal",
             )
-    fig.savefig(to_file, dpi=dpi)
+    # As Keras: a name without an extension is written as PNG, under that name.
+    fmt = os.path.splitext(to_file)[1][1:].lower() or "png"
+    fig.savefig(to_file, dpi=dpi, format=fmt)
 
 
 def plot_model(

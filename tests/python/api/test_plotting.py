@@ -128,8 +128,13 @@ def test_plot_model_subclassed_and_unbuilt(tmp_path):
 def test_plot_model_png(tmp_path):
     pytest.importorskip("matplotlib", reason="PNG output needs matplotlib")
     path = tmp_path / "sub" / "model.png"
-    lamina.utils.plot_model(_branchy_model(), to_file=str(path), show_shapes=True, dpi=50)
+    model = _branchy_model()
+    lamina.utils.plot_model(model, to_file=str(path), show_shapes=True, dpi=50)
     assert path.read_bytes()[:8] == PNG_MAGIC
+    lamina.utils.plot_model(model, to_file=str(tmp_path / "model.pdf"), dpi=50)
+    assert (tmp_path / "model.pdf").read_bytes()[:5] == b"%PDF-"
+    lamina.utils.plot_model(model, to_file=str(tmp_path / "bare"), dpi=50)  # no extension: PNG, as Keras
+    assert (tmp_path / "bare").read_bytes()[:8] == PNG_MAGIC
 
 
 def _hide_matplotlib(monkeypatch):
