@@ -10,6 +10,7 @@ from lamina.backend.common import get_keras_mask
 from lamina.backend.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
 from lamina.layers.rnn.rnn import nest_path
+from lamina.utils import naming
 from lamina.utils.rng_utils import make_seed_generator
 
 
@@ -281,6 +282,10 @@ class MultiHeadAttention(Layer):
         self._value_dense = self._sublayer("value", (value_shape[-1],), (n, dv))
         out = self._output_shape if self._output_shape else (query_shape[-1],)
         self._output_dense = self._sublayer("attention_output", (n, dv), tuple(out))
+        # Keras builds an unnamed Softmax and Dropout here; take their automatic
+        # names too, so that layers created afterwards are numbered as in Keras.
+        naming.auto_name("Softmax")
+        naming.auto_name("Dropout")
         self.built = True
 
     # ---- masks -------------------------------------------------------------------
