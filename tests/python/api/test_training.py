@@ -210,6 +210,50 @@ def test_reproducible_with_same_seed():
     assert not np.array_equal(w3[0], w1[0])
 
 
+_SEEDED_SCRIPT = """
+import hashlib, sys
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+import lamina
+from lamina import layers
+
+lamina.utils.set_random_seed(int(sys.argv[2]))
+x = np.random.normal(size=(48, 5, 3)).astype("float32")  # drawn from NumPy's seeded global generator
+y = (x.sum(axis=(1, 2)) > 0).astype("int32")
+model = lamina.Sequential([
+    lamina.Input((5, 3)), layers.GaussianNoise(0.1), layers.LSTM(6, dropout=0.2, recurrent_dropout=0.2),
+    layers.Dense(8, activation="relu"), layers.Dropout(0.3), layers.BatchNormalization(),
+    layers.Dense(2, activation="softmax"),
+])
+model.compile("adam", "sparse_categorical_crossentropy")
+model.fit(x, y, batch_size=8, epochs=2, shuffle=True, validation_split=0.25, verbose=0)
+digest = hashlib.sha256(b"".join(np.ascontiguousarray(w).tobytes() for w in model.get_weights()))
+print(digest.hexdigest())
+"""
+
+
+def test_same_seed_gives_bit_identical_weights_across_processes(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "seeded.py"
+    script.write_text(_SEEDED_SCRIPT)
+    python_dir = os.path.dirname(os.path.dirname(os.path.abspath(lamina.__file__)))
+
+    def run(seed, hash_seed):
+        # Different PYTHONHASHSEEDs: nothing may depend on set/dict hash order.
+        env = dict(os.environ, PYTHONHASHSEED=hash_seed)
+        out = subprocess.run([sys.executable, str(script), python_dir, str(seed)], capture_output=True,
+                             text=True, env=env, timeout=300)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip().splitlines()[-1]
+
+    first, second, other = run(7, "1"), run(7, "2"), run(8, "1")
+    assert first == second
+    assert first != other
+
+
 def test_freezing_layers():
     x, y = blobs(n=64)
     model = classifier()
