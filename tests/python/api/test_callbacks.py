@@ -316,14 +316,12 @@ def test_reduce_lr_on_plateau_matches_keras():
         for cb, m in ((keras.callbacks.ReduceLROnPlateau(**kwargs), km), (callbacks.ReduceLROnPlateau(**kwargs), lm)):
             m.optimizer.learning_rate.assign(0.1)
             lr = []
-            spy = callbacks.LambdaCallback()
             cb.set_model(m)
             cb.on_train_begin()
             for epoch, v in enumerate(walk):
                 cb.on_epoch_end(epoch, {"loss": float(v), key: float(v)})
                 lr.append(float(np.asarray(m.optimizer.learning_rate.numpy())))
             rates.append(lr)
-            del spy
         np.testing.assert_allclose(rates[1], rates[0], rtol=1e-6, err_msg=str((kwargs, list(walk))))
 
 
@@ -372,16 +370,16 @@ def test_model_checkpoint_matches_keras(tmp_path):
 def _drive_checkpoint(cb, m, values, batches, missing_val):
     cb.set_model(m)
     cb.on_train_begin()
-    for epoch, v in enumerate(values):
-        cb.on_epoch_begin(epoch)
-        for b in range(batches):
-            cb.on_train_batch_begin(b)
-            cb.on_train_batch_end(b, {"loss": v + b})
-        logs = {"loss": v, "mae": 0.5}
-        if epoch not in missing_val:
-            logs.update(val_loss=v + 0.25, val_mae=v)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Can save best model only with ... available"
+        for epoch, v in enumerate(values):
+            cb.on_epoch_begin(epoch)
+            for b in range(batches):
+                cb.on_train_batch_begin(b)
+                cb.on_train_batch_end(b, {"loss": v + b})
+            logs = {"loss": v, "mae": 0.5}
+            if epoch not in missing_val:
+                logs.update(val_loss=v + 0.25, val_mae=v)
             cb.on_epoch_end(epoch, logs)
     cb.on_train_end()
 

@@ -1,6 +1,5 @@
 """Model saving: .lamina archives, weight files, JSON configs, checkpoints."""
 
-import io
 import json
 import os
 import random
