@@ -397,7 +397,7 @@ def test_foreign_truncated_and_future_files(tmp_path):
         (empty, ""),
         (future, "version 99"),
     ]:
-        with pytest.raises(ValueError) as info:
+        with pytest.raises(lamina.saving.ModelLoadError) as info:  # a ValueError
             lamina.models.load_model(path)
         assert str(path) in str(info.value) and words in str(info.value)
     with pytest.raises(FileNotFoundError):
@@ -421,7 +421,7 @@ def test_mutated_archives_fail_cleanly(tmp_path):
     rng = random.Random(5)
     target = tmp_path / "mut.lamina"
     outcomes = {"error": 0, "loaded": 0}
-    for i in range(300):
+    for i in range(600):
         buf = bytearray(data)
         kind = i % 3
         if kind == 0:
@@ -436,14 +436,14 @@ def test_mutated_archives_fail_cleanly(tmp_path):
         target.write_bytes(bytes(buf))
         try:
             loaded = lamina.models.load_model(target)
-        except (ValueError, OSError) as e:
-            assert str(target) in str(e) or isinstance(e, OSError), e
+        except lamina.saving.ModelLoadError as e:  # one error type, naming the file
+            assert str(target) in str(e), e
             outcomes["error"] += 1
         else:
             # only harmless bytes were hit (e.g. a timestamp): the model is intact
             np.testing.assert_array_equal(loaded.predict(np.ones((2, 4), "float32"), verbose=0), expected)
             outcomes["loaded"] += 1
-    assert outcomes["error"] > 250, outcomes
+    assert outcomes["error"] > 500, outcomes
 
 
 _MUTANT_VALUES = [
