@@ -1,11 +1,28 @@
 """`lamina.Variable`: a named, stateful tensor (the Keras `Variable`)."""
 
+import math
+import threading
+
 import numpy as np
 
 from lamina import _core
 from lamina._core import Tensor
 from lamina.autograd import no_grad
 from lamina.backend.common import standardize_dtype, standardize_shape
+
+
+# While a model file is loaded, the most elements a new variable may have:
+# a crafted config must not make the loader allocate (and fill) terabytes.
+_creation_limit = threading.local()
+
+
+def _check_creation_limit(shape):
+    limit = getattr(_creation_limit, "value", None)
+    if limit is not None and math.prod(d for d in shape if d) > limit:
+        raise ValueError(
+            f"refusing to create a variable of shape {shape}: it is larger than anything the file holds "
+            f"({limit} elements at most)."
+        )
 
 
 def _initial_value(initializer, shape, dtype):
@@ -15,6 +32,7 @@ def _initial_value(initializer, shape, dtype):
                 "When creating a Variable from an initializer, the `shape` argument "
                 f"should be specified. Received: initializer={initializer} and shape={shape}"
             )
+        _check_creation_limit(standardize_shape(shape))
         value = initializer(standardize_shape(shape), dtype=dtype)
     else:
         value = initializer

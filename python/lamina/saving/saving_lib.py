@@ -450,7 +450,29 @@ def _deserialize_model(config, custom_objects, safe_mode, filepath):
         return deserialize_keras_object(config, custom_objects=custom_objects, safe_mode=safe_mode)
 
 
+@contextlib.contextmanager
+def _variable_size_limit(store):
+    """Every variable of the model matches an array of the file, so none can
+    be larger than the largest one (small ones, e.g. metric state, are always
+    allowed): a crafted config asking for a huge layer fails before memory
+    is allocated."""
+    from lamina.backend import variables
+
+    limit = max([int(a.size) for a in store.values()] + [1 << 20])
+    old = getattr(variables._creation_limit, "value", None)
+    variables._creation_limit.value = limit
+    try:
+        yield
+    finally:
+        variables._creation_limit.value = old
+
+
 def _restore(filepath, config, store, custom_objects, compile, safe_mode):
+    with _variable_size_limit(store):
+        return _restore_model(filepath, config, store, custom_objects, compile, safe_mode)
+
+
+def _restore_model(filepath, config, store, custom_objects, compile, safe_mode):
     from lamina.models.model import Model
     from lamina.saving.serialization_lib import CustomObjectScope
 

@@ -1049,3 +1049,21 @@ def test_nested_models_round_trip(tmp_path):
     mid = loaded.layers[-1]
     assert isinstance(mid, lamina.Model) and mid.get_layer("residual").get_layer("block").layers[1].__class__ is layers.LayerNormalization
     assert type(loaded.layers[0]) is type(first)
+
+
+def test_crafted_huge_layer_is_refused_before_allocating(tmp_path):
+    model = lamina.Sequential([layers.Input((4,)), layers.Dense(3), layers.Dense(2)])
+    model.save(tmp_path / "ok.lamina")
+    with zipfile.ZipFile(tmp_path / "ok.lamina") as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    config = json.loads(members["config.json"])
+    config["config"]["layers"][1]["config"]["units"] = 10**12  # 16 TB of kernel
+    crafted = tmp_path / "huge.lamina"
+    with zipfile.ZipFile(crafted, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, json.dumps(config) if name == "config.json" else data)
+    with pytest.raises(lamina.saving.ModelLoadError, match="larger than anything the file holds") as info:
+        lamina.models.load_model(crafted)
+    assert str(crafted) in str(info.value) and "Dense" in str(info.value)
+    # the limit holds only while loading
+    assert lamina.Variable(initializer="zeros", shape=(3_000_000,)).shape == (3_000_000,)
