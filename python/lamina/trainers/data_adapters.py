@@ -169,8 +169,9 @@ class ArrayDataAdapter(DataAdapter):
             if isinstance(y, (list, tuple, dict)) and len(tree.flatten(y)) > 1:
                 raise ValueError("`class_weight` is only supported for Models with a single output.")
             y_np = _to_numpy_leaf(tree.flatten(y)[0])
-            cw = class_weight_to_sample_weights(y_np, class_weight)
-            sample_weight = cw if sample_weight is None else _to_numpy_leaf(sample_weight) * cw
+            if sample_weight is not None:
+                raise ValueError("You cannot `class_weight` and `sample_weight` at the same time.")
+            sample_weight = class_weight_to_sample_weights(y_np, class_weight)
         data = (x,) if y is None and sample_weight is None else ((x, y) if sample_weight is None else (x, y, sample_weight))
         data = tree.map_structure(lambda a: None if a is None else _to_numpy_leaf(a), data)
         self._data = data
@@ -254,8 +255,9 @@ class PyDatasetAdapter(DataAdapter):
     """Batches from a `PyDataset` (`__getitem__` / `__len__`); batch order is
     shuffled when `shuffle=True`."""
 
-    def __init__(self, dataset, shuffle=False, rng=None):
+    def __init__(self, dataset, shuffle=False, rng=None, class_weight=None):
         self._dataset = dataset
+        self._class_weight = class_weight
         self._shuffle = shuffle
         self._rng = rng if rng is not None else np.random.default_rng()
         try:
@@ -269,11 +271,22 @@ class PyDatasetAdapter(DataAdapter):
         if n is None:
             i = 0
             while True:
-                yield to_tensors(_as_tuple(self._dataset[i]))
+                yield self._standardize(self._dataset[i])
                 i += 1
         order = self._rng.permutation(n) if self._shuffle else range(n)
         for i in order:
-            yield to_tensors(_as_tuple(self._dataset[int(i)]))
+            yield self._standardize(self._dataset[int(i)])
+
+    def _standardize(self, batch):
+        batch = _as_tuple(batch)
+        if self._class_weight is not None and isinstance(batch, tuple):
+            # As Keras: class weights become the batch's sample weights.
+            if len(batch) == 3:
+                raise ValueError("You cannot specify `class_weight` and `sample_weight` at the same time.")
+            if len(batch) == 2:
+                y = batch[1].numpy() if isinstance(batch[1], Tensor) else np.asarray(batch[1])
+                batch = batch + (class_weight_to_sample_weights(y, self._class_weight),)
+        return to_tensors(batch)
 
     def on_epoch_begin(self):
         self._dataset.on_epoch_begin()
@@ -308,9 +321,7 @@ def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps_per_e
             raise ValueError("When providing `x` as a PyDataset, `y` should not be passed. Instead, the targets should be included as part of the PyDataset.")
         if sample_weight is not None:
             raise ValueError("`sample_weight` is not supported with a PyDataset; return it from `__getitem__` instead.")
-        if class_weight is not None:
-            raise ValueError("`class_weight` is not supported with a PyDataset in lamina; use sample weights.")
-        return PyDatasetAdapter(x, shuffle=shuffle, rng=rng)
+        return PyDatasetAdapter(x, shuffle=shuffle, rng=rng, class_weight=class_weight)
     if is_array_data(x):
         return ArrayDataAdapter(x, y, sample_weight, batch_size, steps_per_epoch, shuffle, class_weight, rng)
     if isinstance(x, (types.GeneratorType,)) or hasattr(x, "__next__") or (
@@ -321,7 +332,9 @@ def get_data_adapter(x, y=None, sample_weight=None, batch_size=None, steps_per_e
         if sample_weight is not None:
             raise ValueError("`sample_weight` is not supported with generators; yield `(x, y, sample_weight)` instead.")
         if class_weight is not None:
-            raise ValueError("`class_weight` is not supported with generators in lamina; yield sample weights instead.")
+            raise ValueError(
+                f"Argument `class_weight` is not supported for Python generator inputs. Received: class_weight={class_weight}"
+            )
         return GeneratorDataAdapter(x)
     if x is None:
         raise ValueError("No data: pass `x` (arrays, a generator, or a PyDataset).")

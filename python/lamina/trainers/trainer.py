@@ -625,7 +625,7 @@ class Trainer:
     # ---- *_on_batch -----------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """Runs one gradient update on a single batch; returns its logs
-        (metrics accumulate across calls until `reset_metrics()`)."""
+        (the metrics are reset first, as in Keras 3)."""
         self._assert_compile_called("train_on_batch")
         if class_weight is not None:
             if sample_weight is not None:
@@ -640,6 +640,7 @@ class Trainer:
         data = to_tensors((x, y, sample_weight))
         self._symbolic_build(data)
         self.make_train_function()
+        self.reset_metrics()
         logs = pythonify_logs(self.train_function(data))
         self._reset_step_caches()
         if return_dict:
@@ -652,6 +653,7 @@ class Trainer:
         data = to_tensors((x, y, sample_weight))
         self._symbolic_build(data)
         self.make_test_function()
+        self.reset_metrics()
         logs = pythonify_logs(self.test_function(data))
         if return_dict:
             return logs

@@ -299,3 +299,118 @@ def test_functional_layer_and_weight_order_parity():
         model = m.Model([i, j], [out, m.layers.Dense(1, name="aux")(z)])
         order[mod] = ([l.name for l in model.layers], [tuple(w.shape) for w in model.weights], model.output_names)
     assert order["l"] == order["k"]
+
+
+def _two_input_model(m):
+    a, b = m.Input((4,), name="a"), m.Input((2,), name="b")
+    h = m.layers.Dense(8, activation="relu")(m.layers.Concatenate()([a, b]))
+    return m.Model([a, b], m.layers.Dense(3, activation="softmax")(h))
+
+
+FX = RNG.normal(size=(50, 4)).astype("float32")
+FB = RNG.normal(size=(50, 2)).astype("float32")
+FY = RNG.integers(0, 3, 50)
+FSW = RNG.uniform(0.5, 2.0, 50).astype("float32")
+
+
+def _four_feature_model(m):
+    return m.Sequential([m.Input((4,)), m.layers.Dense(8, activation="relu"), m.layers.Dense(3, activation="softmax")])
+
+
+def _batches(*arrays, size=16):
+    # A finite generator (a fresh one per call, since each epoch drains it).
+    for i in range(0, len(arrays[0]), size):
+        yield tuple(a[i:i + size] for a in arrays)
+
+
+def _dataset(m, weights=True):
+    class Batches(m.utils.PyDataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            s = slice(i * 13, (i + 1) * 13)  # the last batch is smaller (11)
+            return (FX[s], FY[s], FSW[s]) if weights else (FX[s], FY[s])
+
+    return Batches()
+
+
+# name: (model builder, fit(model, module) -> History)
+FIT_OPTIONS = {
+    "validation_split": (_model, lambda mod, m: mod.fit(np.c_[FX, FB], FY, batch_size=16, epochs=2,
+                                                         validation_split=0.3, shuffle=False, verbose=0)),
+    "validation_freq": (_model, lambda mod, m: mod.fit(np.c_[FX, FB], FY, batch_size=16, epochs=4, shuffle=False,
+                                                        validation_data=(np.c_[FX, FB][:10], FY[:10]),
+                                                        validation_freq=2, verbose=0)),
+    "sample_weight": (_model, lambda mod, m: mod.fit(np.c_[FX, FB], FY, batch_size=16, epochs=2, shuffle=False,
+                                                      sample_weight=FSW, verbose=0)),
+    "class_weight": (_model, lambda mod, m: mod.fit(np.c_[FX, FB], FY, batch_size=16, epochs=2, shuffle=False,
+                                                     class_weight={0: 0.5, 1: 1.0, 2: 2.0}, verbose=0)),
+    "initial_epoch_and_steps": (_model, lambda mod, m: mod.fit(np.c_[FX, FB], FY, batch_size=8, epochs=4,
+                                                                initial_epoch=2, steps_per_epoch=3, shuffle=False,
+                                                                verbose=0)),
+    "dict_inputs": (_two_input_model, lambda mod, m: mod.fit({"a": FX, "b": FB}, FY, batch_size=16, epochs=2,
+                                                             shuffle=False, verbose=0)),
+    "list_inputs_generator": (_two_input_model, lambda mod, m: mod.fit(
+        (([a, b], y) for a, b, y in _batches(FX, FB, FY)), epochs=1, verbose=0)),
+    "py_dataset_with_weights": (_four_feature_model, lambda mod, m: mod.fit(_dataset(m), epochs=2, shuffle=False,
+                                                                             verbose=0)),
+    "py_dataset_class_weight": (_four_feature_model, lambda mod, m: mod.fit(_dataset(m, weights=False), epochs=2,
+                                                                             shuffle=False, verbose=0,
+                                                                             class_weight={0: 0.5, 1: 1.0, 2: 3.0})),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FIT_OPTIONS))
+def test_fit_options_parity(case):
+    build, fit = FIT_OPTIONS[case]
+    km, lm = build(keras), build(lamina)
+    lm.set_weights(km.get_weights())
+    hist = {}
+    for name, mod, m in (("k", km, keras), ("l", lm, lamina)):
+        mod.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        h = fit(mod, m)
+        hist[name] = (h.epoch, h.params, h.history)
+    assert hist["l"][:2] == hist["k"][:2]
+    assert sorted(hist["l"][2]) == sorted(hist["k"][2])
+    for key, values in hist["k"][2].items():
+        np.testing.assert_allclose(hist["l"][2][key], values, rtol=1e-5, atol=1e-6, err_msg=key)
+    for a, b in zip(km.get_weights(), lm.get_weights()):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
+
+
+def test_evaluate_return_dict_and_on_batch_parity():
+    km, lm = _two_input_model(keras), _two_input_model(lamina)
+    lm.set_weights(km.get_weights())
+    out = {}
+    for name, mod in (("k", km), ("l", lm)):
+        mod.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        out[name] = [
+            mod.evaluate([FX, FB], FY, batch_size=16, verbose=0, return_dict=True),
+            mod.train_on_batch([FX, FB], FY, sample_weight=FSW, return_dict=True),
+            mod.test_on_batch([FX, FB], FY, return_dict=True),
+            mod.train_on_batch([FX, FB], FY),
+            mod.predict_on_batch([FX, FB]),
+            mod.predict([FX, FB], batch_size=7, verbose=0),
+        ]
+    for a, b in zip(out["k"], out["l"]):
+        if isinstance(a, dict):
+            assert sorted(a) == sorted(b)
+            a, b = [a[k] for k in sorted(a)], [b[k] for k in sorted(a)]
+        np.testing.assert_allclose(np.asarray(b, "float32"), np.asarray(knp(a) if not isinstance(a, list) else a,
+                                                                          "float32"), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("make_data", [
+    lambda m: dict(x=np.c_[FX, FB], y=FY, sample_weight=FSW),
+    lambda m: dict(x=_dataset(m)),
+], ids=["arrays", "py_dataset"])
+def test_class_weight_with_sample_weight_is_refused_like_keras(make_data):
+    errors = {}
+    for m in (keras, lamina):
+        model = _model(m) if not isinstance(make_data(m)["x"], m.utils.PyDataset) else _four_feature_model(m)
+        model.compile("sgd", "sparse_categorical_crossentropy")
+        with pytest.raises(ValueError) as err:
+            model.fit(**make_data(m), class_weight={0: 1.0, 1: 2.0, 2: 1.0}, verbose=0)
+        errors[m.__name__] = str(err.value)
+    assert errors["lamina"] == errors["keras"]

@@ -94,7 +94,8 @@ def test_sample_weight_and_class_weight():
     model.fit(x, y, class_weight={0: 0.0, 1: 0.0, 2: 0.0}, epochs=1, verbose=0)
     for b, a in zip(before, model.weights):
         np.testing.assert_array_equal(b, a.numpy())
-    model.fit(x, y, class_weight={0: 1.0, 1: 2.0, 2: 1.0}, sample_weight=w, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="You cannot `class_weight` and `sample_weight` at the same time"):
+        model.fit(x, y, class_weight={0: 1.0, 1: 2.0, 2: 1.0}, sample_weight=w, epochs=1, verbose=0)
     with pytest.raises(ValueError, match="cardinality"):
         model.fit(x, y[:10], verbose=0)
 
