@@ -2,13 +2,11 @@
 
 import warnings
 
-import numpy as np
-
-from lamina.callbacks.callback import Callback
+from lamina.callbacks.monitor_callback import MonitorCallback
 from lamina.utils import io_utils
 
 
-class EarlyStopping(Callback):
+class EarlyStopping(MonitorCallback):
     """Stops training when `monitor` has stopped improving for `patience` epochs.
 
     Args:
@@ -33,48 +31,16 @@ class EarlyStopping(Callback):
         restore_best_weights=False,
         start_from_epoch=0,
     ):
-        super().__init__()
-        self.monitor = monitor
+        super().__init__(monitor, mode, min_delta=min_delta)
         self.patience = patience
         self.verbose = verbose
         self.baseline = baseline
-        self.min_delta = abs(min_delta)
         self.wait = 0
         self.stopped_epoch = 0
         self.restore_best_weights = restore_best_weights
         self.best_weights = None
         self.start_from_epoch = start_from_epoch
-        if mode not in ("auto", "min", "max"):
-            warnings.warn(f"EarlyStopping mode {mode} is unknown, fallback to auto mode.", stacklevel=2)
-            mode = "auto"
-        self.mode = mode
-        self.monitor_op = None
-        self.best = None
         self.best_epoch = 0
-
-    def _set_monitor_op(self):
-        if self.mode == "min":
-            self.monitor_op = np.less
-        elif self.mode == "max":
-            self.monitor_op = np.greater
-        else:
-            metric_name = self.monitor[4:] if self.monitor.startswith("val_") else self.monitor
-            if metric_name == "loss" or metric_name.endswith("_loss"):
-                self.monitor_op = np.less
-            model = self.model
-            if model is not None and hasattr(model, "metrics"):
-                for m in _all_metrics(model):
-                    if m.name == metric_name and hasattr(m, "_direction"):
-                        self.monitor_op = np.greater if m._direction == "up" else np.less
-            if self.monitor_op is None:
-                raise ValueError(
-                    f"EarlyStopping callback received monitor={self.monitor} but lamina isn't able to "
-                    "automatically determine whether that metric should be maximized or minimized. Pass "
-                    "`mode='max'` in order to do early stopping based on the highest metric value, or pass "
-                    "`mode='min'` in order to use the lowest value."
-                )
-        if self.monitor_op is np.less:
-            self.min_delta *= -1
 
     def on_train_begin(self, logs=None):
         self.wait = 0
@@ -123,18 +89,3 @@ class EarlyStopping(Callback):
                 stacklevel=2,
             )
         return value
-
-    def _is_improvement(self, monitor_value, reference_value):
-        if reference_value is None:
-            return True
-        return bool(self.monitor_op(monitor_value - self.min_delta, reference_value))
-
-
-def _all_metrics(model):
-    out = []
-    for m in model.metrics:
-        sub = getattr(m, "metrics", None)
-        if isinstance(sub, list):
-            out.extend(sub)
-        out.append(m)
-    return out

@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 
 from lamina.callbacks.callback import Callback
+from lamina.callbacks.monitor_callback import MonitorCallback
 from lamina.utils import io_utils
 
 
@@ -42,7 +43,7 @@ class LearningRateScheduler(Callback):
             logs["learning_rate"] = _current_lr(self.model)
 
 
-class ReduceLROnPlateau(Callback):
+class ReduceLROnPlateau(MonitorCallback):
     """Multiplies the learning rate by `factor` when `monitor` has not improved
     for `patience` epochs (then waits `cooldown` epochs), down to `min_lr`."""
 
@@ -58,33 +59,19 @@ class ReduceLROnPlateau(Callback):
         min_lr=0.0,
         **kwargs,
     ):
-        super().__init__()
-        self.monitor = monitor
+        super().__init__(monitor, mode, min_delta=min_delta)
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0. Received factor={factor}")
         self.factor = factor
         self.min_lr = min_lr
-        self.min_delta = min_delta
         self.patience = patience
         self.verbose = verbose
         self.cooldown = cooldown
         self.cooldown_counter = 0
         self.wait = 0
-        self.best = 0
-        self.mode = mode
-        self.monitor_op = None
-        self._reset()
 
     def _reset(self):
-        if self.mode not in ("auto", "min", "max"):
-            warnings.warn(f"Learning rate reduction mode {self.mode} is unknown, fallback to auto mode.", stacklevel=2)
-            self.mode = "auto"
-        if self.mode == "min" or (self.mode == "auto" and "acc" not in self.monitor):
-            self.monitor_op = lambda a, b: np.less(a, b - self.min_delta)
-            self.best = np.inf
-        else:
-            self.monitor_op = lambda a, b: np.greater(a, b + self.min_delta)
-            self.best = -np.inf
+        self.best = None
         self.cooldown_counter = 0
         self.wait = 0
 
@@ -92,6 +79,8 @@ class ReduceLROnPlateau(Callback):
         self._reset()
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.monitor_op is None:
+            self._set_monitor_op()  # once the model's metrics are built
         logs = logs if logs is not None else {}
         logs["learning_rate"] = _current_lr(self.model)
         current = logs.get(self.monitor)
@@ -105,7 +94,7 @@ class ReduceLROnPlateau(Callback):
         if self.in_cooldown():
             self.cooldown_counter -= 1
             self.wait = 0
-        if self.monitor_op(current, self.best):
+        if self._is_improvement(current, self.best):
             self.best = current
             self.wait = 0
         elif not self.in_cooldown():

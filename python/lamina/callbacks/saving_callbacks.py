@@ -8,11 +8,10 @@ import warnings
 import numpy as np
 
 from lamina.callbacks.callback import Callback
+from lamina.callbacks.monitor_callback import MonitorCallback
 
-_MAX_METRICS = ("acc", "accuracy", "auc", "precision", "recall", "f1", "fmeasure", "iou")
 
-
-class ModelCheckpoint(Callback):
+class ModelCheckpoint(MonitorCallback):
     """Saves the model (or its weights) during training.
 
     Args:
@@ -41,8 +40,7 @@ class ModelCheckpoint(Callback):
         save_freq="epoch",
         initial_value_threshold=None,
     ):
-        super().__init__()
-        self.monitor = monitor
+        super().__init__(monitor, mode, initial_value_threshold)
         self.verbose = verbose
         self.filepath = os.fspath(filepath)
         self.save_best_only = save_best_only
@@ -51,19 +49,6 @@ class ModelCheckpoint(Callback):
         self._batches_seen_since_last_saving = 0
         self._last_batch_seen = 0
         self._current_epoch = 0
-        self.best = initial_value_threshold
-        if mode not in ("auto", "min", "max"):
-            warnings.warn(f"ModelCheckpoint mode '{mode}' is unknown, fallback to auto mode.", stacklevel=2)
-            mode = "auto"
-        if mode == "min":
-            self.monitor_op = np.less
-        elif mode == "max":
-            self.monitor_op = np.greater
-        else:
-            name = monitor[4:] if monitor.startswith("val_") else monitor
-            self.monitor_op = np.greater if any(k in name for k in _MAX_METRICS) and "loss" not in name else np.less
-        if self.best is None:
-            self.best = np.inf if self.monitor_op is np.less else -np.inf
         if save_freq != "epoch" and not (isinstance(save_freq, int) and not isinstance(save_freq, bool) and save_freq > 0):
             raise ValueError(
                 f"Unrecognized save_freq: {save_freq}. Expected save_freq are 'epoch' or integer values"
@@ -120,6 +105,10 @@ class ModelCheckpoint(Callback):
     def _save_model(self, epoch, batch, logs):
         logs = logs or {}
         filepath = self._get_file_path(epoch, batch, logs)
+        if self.monitor_op is None:
+            # Keras sets it at the first epoch end, too late for best-only saves
+            # every few batches; the model's metrics are built by now.
+            self._set_monitor_op()
         if self.save_best_only:
             current = logs.get(self.monitor)
             if current is None:
@@ -131,16 +120,17 @@ class ModelCheckpoint(Callback):
                 return
             if isinstance(current, np.ndarray) or np.isscalar(current):
                 current = float(np.asarray(current))
-            if self.monitor_op(current, self.best):
+            best = "None" if self.best is None else f"{self.best:.5f}"
+            if self._is_improvement(current, self.best):
                 if self.verbose > 0:
                     print(
-                        f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to {current:.5f}, "
+                        f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to {current:.5f}, "
                         f"saving model to {filepath}"
                     )
                 self.best = current
                 self._save(filepath)
             elif self.verbose > 0:
-                print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
+                print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best}")
         else:
             if self.verbose > 0:
                 print(f"\nEpoch {epoch + 1}: saving model to {filepath}")

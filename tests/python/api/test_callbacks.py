@@ -263,10 +263,10 @@ def _keras():
 def _twin_models(keras):
     xs, ys = np.ones((4, 2), "float32"), np.ones((4, 1), "float32")
     km = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    km.compile(keras.optimizers.SGD(0.1), "mse", metrics=["mae"])
+    km.compile(keras.optimizers.SGD(0.1), "mse", metrics=["mae", keras.metrics.R2Score()])
     km.fit(xs, ys, verbose=0)  # builds the metrics that mode="auto" looks at
     lm = lamina.Sequential([lamina.Input((2,)), layers.Dense(1)])
-    lm.compile(lamina.optimizers.SGD(0.1), "mse", metrics=["mae"])
+    lm.compile(lamina.optimizers.SGD(0.1), "mse", metrics=["mae", lamina.metrics.R2Score()])
     lm.fit(xs, ys, verbose=0)
     return km, lm
 
@@ -279,7 +279,8 @@ def _random_walks(seed, n):
         yield rng, (np.cumsum([rng.gauss(0, 1) for _ in range(15)]) + 10).round(3)
 
 
-_MONITORS = [("val_loss", "auto"), ("val_loss", "min"), ("val_score", "max"), ("val_mae", "auto")]
+# r2_score is maximised: "auto" must find that from the metric, not the name.
+_MONITORS = [("val_loss", "auto"), ("val_loss", "min"), ("val_score", "max"), ("val_mae", "auto"), ("val_r2_score", "auto")]
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Keras on NumPy 2
@@ -334,10 +335,10 @@ def test_model_checkpoint_matches_keras(tmp_path):
     km, lm = _twin_models(keras)
     rng = random.Random(1)
     compared = 0
-    while compared < 80:
+    while compared < 120:
         template = rng.choice(["ckpt-{epoch:02d}-{val_loss:.3f}", "m-{epoch}", "b-{epoch}-{batch}", "best", "e{epoch:03d}-{loss:.2f}"])
         kwargs = dict(
-            save_best_only=rng.choice([False, True]), monitor=rng.choice(["val_loss", "val_mae", "loss"]),
+            save_best_only=rng.choice([False, True]), monitor=rng.choice(["val_loss", "val_mae", "loss", "val_r2_score"]),
             mode=rng.choice(["auto", "min", "max"]), save_freq=rng.choice(["epoch", 1, 2, 5]),
             initial_value_threshold=rng.choice([None, None, 1.5]),
         )
@@ -380,7 +381,7 @@ def _drive_checkpoint(cb, m, values, batches, missing_val):
                 cb.on_train_batch_end(b, {"loss": v + b})
             logs = {"loss": v, "mae": 0.5}
             if epoch not in missing_val:
-                logs.update(val_loss=v + 0.25, val_mae=v)
+                logs.update(val_loss=v + 0.25, val_mae=v, val_r2_score=1.0 - v)
             cb.on_epoch_end(epoch, logs)
     cb.on_train_end()
 
