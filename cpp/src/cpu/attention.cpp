@@ -10,7 +10,8 @@
 
 #include "cpu/kernels.h"
 #include "cpu/nn_kernels.h"
-#include "lamina/kernels/philox.h"
+#include "lamina/kernels/attention.h"
+#include "lamina/kernels/dropout.h"
 #include "lamina/kernels/unary.h"
 #include "lamina/threads.h"
 
@@ -18,7 +19,7 @@ namespace lamina::cpu {
 
 namespace {
 
-constexpr int64_t kTq = 64, kTk = 128;
+constexpr int64_t kTq = kernels::kAttentionQueryTile, kTk = 128;
 
 template <class T>
 struct Head {
@@ -39,8 +40,7 @@ void score_tile(const AttentionArgs& a, const T* q, const T* k, int64_t i0, int6
                 int64_t nj, int64_t b, int64_t h, const Tensor& bias, const Tensor& mask, T* s) {
   const Dtype dt = sizeof(T) == 4 ? Dtype::Float32 : Dtype::Float64;
   gemm_serial(dt, false, true, ni, nj, a.D, q + i0 * a.D, a.D, k + j0 * a.D, a.D, s, nj, false);
-  // Keras masks with a large finite negative, so fully masked rows stay uniform.
-  const T neg = static_cast<T>(-0.7) * std::numeric_limits<T>::max();
+  const T neg = kernels::attention_masked_score<T>();
   const T sc = static_cast<T>(a.scale);
   const T* bp = bias.defined() ? bias.data<T>() : nullptr;
   const bool* mp = mask.defined() ? mask.data<bool>() : nullptr;
@@ -66,10 +66,8 @@ void score_tile(const AttentionArgs& a, const T* q, const T* k, int64_t i0, int6
 
 template <class T>
 T keep_scale(const AttentionArgs& a, int64_t b, int64_t h, int64_t qi, int64_t kj) {
-  if (a.dropout <= 0) return T(1);
   uint64_t idx = static_cast<uint64_t>(((b * a.N + h) * a.Tq + qi) * a.Tk + kj);
-  float u = kernels::philox_uniform<float>(a.seed, a.counter, idx);
-  return u >= static_cast<float>(a.dropout) ? static_cast<T>(1.0 / (1.0 - a.dropout)) : T(0);
+  return kernels::attention_keep_scale<T>(a.dropout, a.seed, a.counter, idx);
 }
 
 template <class T>
@@ -87,7 +85,7 @@ void forward_head(const AttentionArgs& a, int64_t b, int64_t h, const T* Q, cons
     std::fill(m.begin(), m.end(), -std::numeric_limits<T>::infinity());
     std::fill(l.begin(), l.end(), T(0));
     // Causal attention never looks past the last query of the tile.
-    const int64_t j_end = a.causal ? std::min(a.Tk, i0 + ni) : a.Tk;
+    const int64_t j_end = kernels::attention_key_end(i0, a.Tq, a.Tk, a.causal);
     for (int64_t j0 = 0; j0 < j_end; j0 += kTk) {
       const int64_t nj = std::min(kTk, j_end - j0);
       score_tile(a, hd.q.data(), hd.k.data(), i0, ni, j0, nj, b, h, bias, mask, s.data());
@@ -149,7 +147,7 @@ void backward_head(const AttentionArgs& a, int64_t b, int64_t h, const T* Q, con
   const T sc = static_cast<T>(a.scale);
   for (int64_t i0 = 0; i0 < a.Tq; i0 += kTq) {
     const int64_t ni = std::min(kTq, a.Tq - i0);
-    const int64_t j_end = a.causal ? std::min(a.Tk, i0 + ni) : a.Tk;
+    const int64_t j_end = kernels::attention_key_end(i0, a.Tq, a.Tk, a.causal);
     for (int64_t j0 = 0; j0 < j_end; j0 += kTk) {
       const int64_t nj = std::min(kTk, j_end - j0);
       score_tile(a, hd.q.data(), hd.k.data(), i0, ni, j0, nj, b, h, bias, mask, p.data());
@@ -178,11 +176,11 @@ void backward_head(const AttentionArgs& a, int64_t b, int64_t h, const T* Q, con
         if (drop) {
           for (int64_t j = 0; j < nj; ++j) {
             T ks = pr[j] == T(0) ? T(0) : pdr[j] / pr[j];
-            dr[j] = pr[j] * (dr[j] * ks - di);
+            dr[j] = kernels::attention_dscore(pr[j], dr[j], ks, di);
           }
         } else {
 #pragma omp simd
-          for (int64_t j = 0; j < nj; ++j) dr[j] = pr[j] * (dr[j] - di);
+          for (int64_t j = 0; j < nj; ++j) dr[j] = kernels::attention_dscore(pr[j], dr[j], T(1), di);
         }
         if (dB) std::memcpy(dB + ((b * a.N + h) * a.Tq + i0 + i) * a.Tk + j0, dr, nj * sizeof(T));
 #pragma omp simd

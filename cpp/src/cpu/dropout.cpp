@@ -1,7 +1,7 @@
 // Inverted dropout with the keep mask drawn from the counter-based Philox
 // stream: backward regenerates the same mask instead of storing it.
 #include "cpu/nn_kernels.h"
-#include "lamina/kernels/philox.h"
+#include "lamina/kernels/dropout.h"
 #include "lamina/threads.h"
 
 namespace lamina::cpu {
@@ -21,7 +21,7 @@ void dropout(const Tensor& x, double rate, uint64_t seed, uint64_t counter, cons
         for (int k = 0; k < 4; ++k) {
           int64_t i = b * 4 + k;
           if (i >= n) break;
-          yp[i] = kernels::u32_to_unit(u.v[k]) >= r ? xp[i] * scale : T(0);
+          yp[i] = kernels::dropout_value(xp[i], kernels::u32_to_unit(u.v[k]), r, scale);
         }
       }
     });

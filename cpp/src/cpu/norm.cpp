@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cpu/nn_kernels.h"
+#include "lamina/kernels/norm.h"
 #include "lamina/threads.h"
 
 namespace lamina::cpu {
@@ -52,12 +53,12 @@ void row_norm_typed(const T* x, const T* gamma_in, const T* beta_in, double eps,
       }
 #pragma omp simd reduction(+ : v)
       for (int64_t d = 0; d < D; ++d) v += (xr[d] - m) * (xr[d] - m);
-      T rs = T(1) / std::sqrt(v * inv_d + e);
+      T rs = kernels::norm_rstd(v * inv_d, e);
       mean[r] = m;
       rstd[r] = rs;
       T* yr = y + r * D;
 #pragma omp simd
-      for (int64_t d = 0; d < D; ++d) yr[d] = (xr[d] - m) * rs * gamma[d] + beta[d];
+      for (int64_t d = 0; d < D; ++d) yr[d] = kernels::row_norm_y(xr[d], m, rs, gamma[d], beta[d]);
     }
   });
 }
@@ -100,8 +101,8 @@ void row_norm_backward_typed(const T* g, const T* x, const T* gamma_in, const T*
       T *dr = dx + r * D, *pbg = bg.data(), *pbb = bb.data();
 #pragma omp simd
       for (int64_t d = 0; d < D; ++d) {
-        T h = (xr[d] - m) * rs;
-        dr[d] = rs * (gr[d] * gamma[d] - a - h * b);
+        T h = kernels::norm_xhat(xr[d], m, rs);
+        dr[d] = kernels::row_norm_dx(gr[d], gamma[d], xr[d], m, rs, a, b);
         pbg[d] += gr[d] * h;
         pbb[d] += gr[d];
       }
@@ -185,7 +186,7 @@ void batch_norm_backward_typed(const T* g, const T* x, const T* gamma, const T* 
     for (int64_t r = r0; r < r1; ++r) {
 #pragma omp simd
       for (int64_t k = 0; k < C; ++k)
-        dx[r * C + k] = a[k] * (g[r * C + k] - b[k] - (x[r * C + k] - mean[k]) * c0[k]);
+        dx[r * C + k] = kernels::batch_norm_dx(a[k], g[r * C + k], b[k], x[r * C + k], mean[k], c0[k]);
     }
   });
 }

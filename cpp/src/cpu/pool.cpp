@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cpu/nn_kernels.h"
+#include "lamina/kernels/pool.h"
 #include "lamina/threads.h"
 
 namespace lamina::cpu {
@@ -31,7 +32,7 @@ void max_pool_typed(const T* x, const Window2d& g, T* out, int32_t* arg) {
             int32_t pos = static_cast<int32_t>(iy * g.w + ix);
 #pragma omp simd
             for (int64_t c = 0; c < g.c; ++c) {
-              bool take = xv[c] > o[c] || a[c] < 0 || xv[c] != xv[c];
+              bool take = kernels::max_pool_take(xv[c], o[c], a[c]);
               o[c] = take ? xv[c] : o[c];
               a[c] = take ? pos : a[c];
             }
@@ -56,14 +57,6 @@ void max_pool_backward_typed(const T* gout, const int32_t* arg, const Window2d& 
   });
 }
 
-// Number of window taps inside the image (Keras averages over those only).
-int64_t valid_taps(const Window2d& g, int64_t oy, int64_t ox) {
-  int64_t cnt = 0;
-  for (int64_t i = 0; i < g.kh; ++i)
-    for (int64_t j = 0; j < g.kw; ++j) cnt += g.inside(g.in_row(oy, i), g.in_col(ox, j));
-  return cnt;
-}
-
 template <class T>
 void avg_pool_typed(const T* x, const Window2d& g, T* out) {
   parallel_for(g.n * g.oh, 1, [&](int64_t r0, int64_t r1) {
@@ -82,7 +75,7 @@ void avg_pool_typed(const T* x, const Window2d& g, T* out) {
             for (int64_t c = 0; c < g.c; ++c) o[c] += xv[c];
           }
         }
-        T inv = T(1) / static_cast<T>(std::max<int64_t>(valid_taps(g, oy, ox), 1));
+        T inv = kernels::avg_pool_scale<T>(g, oy, ox);
         for (int64_t c = 0; c < g.c; ++c) o[c] *= inv;
       }
     }
@@ -96,7 +89,7 @@ void avg_pool_backward_typed(const T* gout, const Window2d& g, T* dx) {
       for (int64_t oy = 0; oy < g.oh; ++oy)
         for (int64_t ox = 0; ox < g.ow; ++ox) {
           const T* go = gout + ((n * g.oh + oy) * g.ow + ox) * g.c;
-          T inv = T(1) / static_cast<T>(std::max<int64_t>(valid_taps(g, oy, ox), 1));
+          T inv = kernels::avg_pool_scale<T>(g, oy, ox);
           for (int64_t i = 0; i < g.kh; ++i) {
             int64_t iy = g.in_row(oy, i);
             for (int64_t j = 0; j < g.kw; ++j) {

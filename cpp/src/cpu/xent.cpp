@@ -4,7 +4,7 @@
 #include <string>
 
 #include "cpu/nn_kernels.h"
-#include "lamina/kernels/unary.h"
+#include "lamina/kernels/xent.h"
 #include "lamina/threads.h"
 
 namespace lamina::cpu {
@@ -20,10 +20,10 @@ void sparse_xent_typed(const T* z, const int64_t* y, int64_t R, int64_t C, T* lo
       for (int64_t c = 1; c < C; ++c) m = zr[c] > m ? zr[c] : m;
       T s = 0;
 #pragma omp simd reduction(+ : s)
-      for (int64_t c = 0; c < C; ++c) s += kernels::exp_any(zr[c] - m);
-      T l = m + std::log(s);
+      for (int64_t c = 0; c < C; ++c) s += kernels::xent_exp_term(zr[c], m);
+      T l = kernels::xent_lse(m, s);
       lse[r] = l;
-      loss[r] = l - zr[y[r]];
+      loss[r] = kernels::xent_loss(l, zr[y[r]]);
     }
   });
 }
@@ -37,7 +37,7 @@ void sparse_xent_backward_typed(const T* g, const T* z, const int64_t* y, const 
       T* dr = dz + r * C;
       T gr = g[r], l = lse[r];
 #pragma omp simd
-      for (int64_t c = 0; c < C; ++c) dr[c] = kernels::exp_any(zr[c] - l) * gr;
+      for (int64_t c = 0; c < C; ++c) dr[c] = kernels::xent_grad(zr[c], l, gr);
       dr[y[r]] -= gr;
     }
   });
