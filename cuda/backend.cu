@@ -4,6 +4,7 @@
 
 #include "kernels.h"
 #include "lamina/device.h"
+#include "nn_kernels.h"
 
 namespace lamina {
 
@@ -22,7 +23,10 @@ const Registrar g_registrar;
 
 // Called from cuda_malloc: referencing this object file keeps the registrar
 // above in every binary that links lamina_core statically.
-void link_backend() { (void)&g_registrar; }
+void link_backend() {
+  (void)&g_registrar;
+  link_nn_backend();  // and the NN kernel table's registrar (nn_backend.cu)
+}
 
 }  // namespace gpu
 
