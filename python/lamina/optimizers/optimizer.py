@@ -132,6 +132,9 @@ class Optimizer:
     # ---- state --------------------------------------------------------------
     @property
     def iterations(self):
+        if self.gradient_accumulation_steps:
+            # As Keras: the number of updates, not of calls.
+            return _core.convert_to_tensor(np.asarray(self._step_count(), dtype=np.int32), None, True)
         return self._iterations
 
     @property
@@ -184,7 +187,7 @@ class Optimizer:
     def _get_current_learning_rate(self):
         lr = self._learning_rate
         if isinstance(lr, LearningRateSchedule):
-            return _as_float(lr(int(self._iterations.numpy())))
+            return _as_float(lr(self._step_count()))
         if isinstance(lr, Variable):
             return float(lr.numpy())
         if callable(lr):
@@ -319,29 +322,35 @@ class Optimizer:
             if self.loss_scale_factor is not None:
                 grads = [g / self.loss_scale_factor for g in grads]
             if self.gradient_accumulation_steps:
-                n = self.gradient_accumulation_steps
-                step = int(self._iterations.numpy())
-                accs = [self._accumulated[self._get_variable_index(v)] for v in variables]
-                for a, g in zip(accs, grads):
-                    _core.assign(a, a + g)
-                if (step + 1) % n != 0:
-                    self._iterations.assign(np.asarray(step + 1, dtype=np.int32))
-                    return
-                grads = [a / float(n) for a in accs]
-            grads = self._clip_gradients(grads)
-            lr = self._get_current_learning_rate()
-            self._apply_weight_decay(variables, lr)
-            self._backend_update_step(grads, variables, lr)
+                self._accumulate_or_update(grads, variables)
+            else:
+                self._update(grads, variables)
+            if self.use_ema:
+                self._update_ema(variables)
+            self._iterations.assign(np.asarray(int(self._iterations.numpy()) + 1, dtype=np.int32))
+            # As Keras: constraints after the step (the EMA follows the raw weights).
             for v in variables:
                 if getattr(v, "constraint", None) is not None:
                     _core.assign(v, v.constraint(v))
-            if self.gradient_accumulation_steps:
-                for a in [self._accumulated[self._get_variable_index(v)] for v in variables]:
-                    _core.assign(a, 0.0)
-            step = int(self._iterations.numpy()) + 1
-            self._iterations.assign(np.asarray(step, dtype=np.int32))
-            if self.use_ema:
-                self._update_ema(variables, step)
+
+    def _update(self, grads, variables):
+        grads = self._clip_gradients(grads)
+        lr = self._get_current_learning_rate()
+        self._apply_weight_decay(variables, lr)
+        self._backend_update_step(grads, variables, lr)
+
+    def _accumulate_or_update(self, grads, variables):
+        """Every `gradient_accumulation_steps`-th call applies the mean of the
+        accumulated gradients; the other calls only accumulate."""
+        n = self.gradient_accumulation_steps
+        accs = [self._accumulated[self._get_variable_index(v)] for v in variables]
+        if (int(self._iterations.numpy()) + 1) % n != 0:
+            for a, g in zip(accs, grads):
+                _core.assign(a, a + g)
+            return
+        self._update([(g + a) / float(n) for g, a in zip(grads, accs)], variables)
+        for a in accs:
+            _core.assign(a, 0.0)
 
     def _backend_update_step(self, grads, variables, learning_rate):
         for g, v in zip(grads, variables):
@@ -351,12 +360,15 @@ class Optimizer:
         raise NotImplementedError
 
     # ---- EMA --------------------------------------------------------------
-    def _update_ema(self, variables, step):
-        m = self.ema_momentum
+    def _update_ema(self, variables):
+        # As Keras: the first step copies the weights (momentum 0), and the
+        # weights take the EMA values every `ema_overwrite_frequency` steps.
+        step = self._step_count()
+        m = self.ema_momentum if step != 0 else 0.0
         for v in variables:
             e = self._ema[self._get_variable_index(v)]
             _core.assign(e, e * m + v * (1.0 - m))
-        if self.ema_overwrite_frequency and step % self.ema_overwrite_frequency == 0:
+        if self.ema_overwrite_frequency and (step + 1) % self.ema_overwrite_frequency == 0:
             self._overwrite_with_ema()
 
     def _overwrite_with_ema(self):
@@ -379,9 +391,15 @@ class Optimizer:
     def assign_sub(self, variable, value):
         _core.assign(variable, variable - value)
 
+    def _step_count(self):
+        """Completed updates (Keras's `iterations`): calls, or with gradient
+        accumulation, calls // gradient_accumulation_steps."""
+        calls = int(self._iterations.numpy())
+        return calls // self.gradient_accumulation_steps if self.gradient_accumulation_steps else calls
+
     @property
     def _local_step(self):
-        return int(self._iterations.numpy()) + 1
+        return self._step_count() + 1
 
     # ---- config -----------------------------------------------------------
     def get_config(self):

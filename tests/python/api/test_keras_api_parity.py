@@ -414,3 +414,73 @@ def test_class_weight_with_sample_weight_is_refused_like_keras(make_data):
             model.fit(**make_data(m), class_weight={0: 1.0, 1: 2.0, 2: 1.0}, verbose=0)
         errors[m.__name__] = str(err.value)
     assert errors["lamina"] == errors["keras"]
+
+
+# (optimizer, kwargs given the module: schedules are built from its own classes)
+OPTIMIZER_OPTIONS = {
+    "adam_clipnorm": ("Adam", lambda m: dict(learning_rate=0.01, clipnorm=0.1)),
+    "rmsprop_clipvalue": ("RMSprop", lambda m: dict(learning_rate=0.01, clipvalue=0.05)),
+    "sgd_weight_decay": ("SGD", lambda m: dict(learning_rate=0.1, momentum=0.5, weight_decay=0.1)),
+    "lion_weight_decay": ("Lion", lambda m: dict(learning_rate=0.01, weight_decay=0.05, beta_1=0.8)),
+    "nadam_clip_decay": ("Nadam", lambda m: dict(learning_rate=0.01, clipnorm=0.5, weight_decay=0.01)),
+    "adadelta_rho": ("Adadelta", lambda m: dict(learning_rate=0.5, rho=0.9, epsilon=1e-6)),
+    "adagrad_accumulator": ("Adagrad", lambda m: dict(learning_rate=0.1, initial_accumulator_value=0.5)),
+    "adamax_global_clipnorm": ("Adamax", lambda m: dict(learning_rate=0.01, global_clipnorm=0.3)),
+    "adamw_cosine_warmup": ("AdamW", lambda m: dict(
+        learning_rate=m.optimizers.schedules.CosineDecay(0.0, 10, warmup_target=0.05, warmup_steps=3),
+        weight_decay=0.2)),
+    "sgd_piecewise_nesterov": ("SGD", lambda m: dict(
+        learning_rate=m.optimizers.schedules.PiecewiseConstantDecay([2], [0.1, 0.01]), momentum=0.9,
+        nesterov=True, clipvalue=0.2)),
+    "adam_exponential_amsgrad": ("Adam", lambda m: dict(
+        learning_rate=m.optimizers.schedules.ExponentialDecay(0.02, 2, 0.5, staircase=True), amsgrad=True,
+        global_clipnorm=1.0)),
+    "adam_ema": ("Adam", lambda m: dict(learning_rate=0.01, use_ema=True, ema_momentum=0.5,
+                                        ema_overwrite_frequency=2)),
+    "adam_accumulation": ("Adam", lambda m: dict(learning_rate=0.01, gradient_accumulation_steps=2)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OPTIMIZER_OPTIONS))
+def test_optimizer_options_parity(case):
+    # Two variables (so global clipping spans them), six steps.
+    name, kwargs = OPTIMIZER_OPTIONS[case]
+    w0 = [RNG.normal(size=(3, 4)).astype("float32"), RNG.normal(size=(4,)).astype("float32")]
+    grads = [[RNG.normal(size=w.shape).astype("float32") for w in w0] for _ in range(6)]
+    out = {}
+    for m in (keras, lamina):
+        opt = getattr(m.optimizers, name)(**kwargs(m))
+        variables = [m.Variable(w.copy()) for w in w0]
+        for step in grads:
+            opt.apply_gradients([(m.ops.convert_to_tensor(g), v) for g, v in zip(step, variables)])
+        out[m.__name__] = ([knp(v) for v in variables], int(knp(opt.iterations)))
+    for a, b in zip(out["keras"][0], out["lamina"][0]):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+    assert out["lamina"][1] == out["keras"][1]
+
+
+SCHEDULES = [
+    ("ExponentialDecay", dict(initial_learning_rate=0.1, decay_steps=3, decay_rate=0.5, staircase=True)),
+    ("PiecewiseConstantDecay", dict(boundaries=[2, 5], values=[1.0, 0.5, 0.1])),
+    ("CosineDecay", dict(initial_learning_rate=0.0, decay_steps=10, alpha=0.1, warmup_target=0.2, warmup_steps=4)),
+    ("CosineDecayRestarts", dict(initial_learning_rate=0.1, first_decay_steps=3, t_mul=2.0, m_mul=0.8, alpha=0.1)),
+    ("PolynomialDecay", dict(initial_learning_rate=0.1, decay_steps=5, end_learning_rate=0.01, power=0.5, cycle=True)),
+    ("InverseTimeDecay", dict(initial_learning_rate=0.1, decay_steps=2, decay_rate=0.5, staircase=True)),
+]
+
+
+@pytest.mark.parametrize("case", range(len(SCHEDULES)), ids=[s[0] for s in SCHEDULES])
+def test_schedule_parity(case):
+    name, kwargs = SCHEDULES[case]
+    k = getattr(keras.optimizers.schedules, name)(**kwargs)
+    l = getattr(lamina.optimizers.schedules, name)(**kwargs)
+    for step in range(16):
+        np.testing.assert_allclose(float(np.asarray(l(step))), float(knp(k(step))), rtol=1e-6, atol=1e-9)
+    assert l.get_config() == k.get_config()
+
+
+def test_optimizer_default_configs_match_keras():
+    for name in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Lion"):
+        kc, lc = getattr(keras.optimizers, name)().get_config(), getattr(lamina.optimizers, name)().get_config()
+        kc.pop("name"), lc.pop("name")
+        assert lc == kc, name
