@@ -141,3 +141,9 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
     def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None, from_sorted_ids=False):
         super().__init__(fn=sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k, from_sorted_ids=from_sorted_ids)
         self.k = k
+
+    def get_config(self):
+        config = super().get_config()
+        if not config.get("from_sorted_ids"):
+            del config["from_sorted_ids"]  # as Keras: only listed when set
+        return config

@@ -176,6 +176,14 @@ METRICS = [
     ("RootMeanSquaredError", {}, YT, YP), ("R2Score", {"class_aggregation": "variance_weighted_average"}, YT, YP),
     ("CosineSimilarity", {}, YT, YP), ("MeanIoU", {"num_classes": 4, "sparse_y_pred": False}, LABELS, PROBS),
     ("SparseCategoricalCrossentropy", {}, LABELS, PROBS), ("LogCoshError", {}, YT, YP),
+    ("Accuracy", {}, LABELS, PROBS.argmax(-1)), ("MeanSquaredError", {}, YT, YP), ("MeanAbsoluteError", {}, YT, YP),
+    ("Precision", {"thresholds": [0.2, 0.5, 0.8]}, BIN, SIG), ("Precision", {"class_id": 1, "thresholds": 0.4}, BIN, SIG),
+    ("TrueNegatives", {"thresholds": [0.3, 0.7]}, BIN, SIG), ("FalsePositives", {}, BIN, SIG),
+    ("AUC", {"num_thresholds": 50, "summation_method": "minoring"}, BIN, SIG),
+    ("AUC", {"curve": "PR", "multi_label": True, "num_labels": 4, "label_weights": [1, 2, 0.5, 1]}, BIN, SIG),
+    ("F1Score", {"average": "micro", "threshold": 0.4}, BIN, SIG), ("FBetaScore", {"beta": 2.0, "average": "macro"}, ONEHOT, PROBS),
+    ("R2Score", {"num_regressors": 1}, YT[:, :1], YP[:, :1]), ("MeanIoU", {"num_classes": 4, "ignore_class": 0}, LABELS, PROBS.argmax(-1)),
+    ("SparseTopKCategoricalAccuracy", {"k": 2, "from_sorted_ids": True}, LABELS, np.argsort(-PROBS, axis=-1)[:, :3]),
 ]
 
 
