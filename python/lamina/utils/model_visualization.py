@@ -140,7 +140,8 @@ def _activation_name(layer):
 
 
 def _label(layer, opts):
-    class_name = type(layer).__name__
+    # Ops applied to symbolic tensors show as Keras names them ("Add"), as in summary().
+    class_name = getattr(layer, "_summary_class_name", None) or type(layer).__name__
     lines = [f"{layer.name} ({class_name})" if opts["show_layer_names"] else class_name]
     if opts["show_layer_activations"] and getattr(layer, "activation", None) is not None:
         lines.append(f"Activation: {_activation_name(layer)}")

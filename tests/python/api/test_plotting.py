@@ -183,3 +183,12 @@ def test_plot_history_without_matplotlib(tmp_path, monkeypatch):
     with pytest.raises(ImportError, match="pip install matplotlib"):
         lamina.utils.plot_history({"loss": [1.0, 0.5]}, tmp_path / "h.png")
     assert not (tmp_path / "h.png").exists()
+
+
+def test_plot_model_ops_on_symbolic_tensors(tmp_path):
+    x = lamina.Input((4,), name="x")
+    y = lamina.ops.relu(layers.Dense(3, name="d")(x)) + 1.0
+    model = lamina.Model(x, y)
+    nodes, edges, texts = _svg(model, tmp_path / "ops.svg")
+    assert [t for t in texts if "(" in t] == ["x (InputLayer)", "d (Dense)", "relu (Relu)", "add (Add)"]  # as summary()
+    assert len(edges) == _connections(model) == 3
