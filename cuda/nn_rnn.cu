@@ -38,10 +38,12 @@ __global__ void gru_reset_kernel(const T* xw, const T* rec, const T* h, Step p, 
 }
 
 // The gate math of one step: saves h_prev, updates h, c and the last output,
-// writes out, act, cst and (GRU) rec_h. Masked steps carry the state.
+// writes out, act, cst and (GRU) rec_h. Masked steps carry the state. GRU
+// without reset_after passes r * h_prev (rh, saved as rec_h) and its
+// projection (rech, the h gate's recurrent input).
 template <class T>
-__global__ void step_kernel(const T* xw, const T* rec, const T* rb, const T* rech, const T* mask,
-                            Step p, T* h, T* c, T* prev_out, T* out, T* act, T* cst, T* hprev,
+__global__ void step_kernel(const T* xw, const T* rec, const T* rb, const T* rh, const T* rech,
+                            const T* mask, Step p, T* h, T* c, T* prev_out, T* out, T* act, T* cst, T* hprev,
                             T* rec_h) {
   LAMINA_GRID_LOOP(e, p.B * p.U) {
     const int64_t b = e / p.U, u = e % p.U, U = p.U, bs = b * p.T + p.s;
@@ -67,11 +69,10 @@ __global__ void step_kernel(const T* xw, const T* rec, const T* rb, const T* rec
       ac[3 * U + u] = og;
       c[e] = cn;
     } else if (p.cell == Cell::GRU) {
-      const T rh = p.reset_after ? r(2 * U + u) : rech[e];
-      rec_h[bs * U + u] = rh;
+      rec_h[bs * U + u] = p.reset_after ? r(2 * U + u) : rh[e];
       T z, rr, hh;
-      hn = kernels::gru_cell(x[u], x[U + u], x[2 * U + u], r(u), r(U + u), rh, h[e], p.reset_after,
-                             z, rr, hh);
+      hn = kernels::gru_cell(x[u], x[U + u], x[2 * U + u], r(u), r(U + u),
+                             p.reset_after ? r(2 * U + u) : rech[e], h[e], p.reset_after, z, rr, hh);
       ac[u] = z;
       ac[U + u] = rr;
       ac[2 * U + u] = hh;
@@ -202,7 +203,7 @@ void rnn_forward(const RnnArgs& a, const Tensor& xw, const Tensor& uk, const Ten
         matmul(rh, nn::view2(uk, U, U, GU, 1, 2 * U), rech);
       }
       step_kernel<T><<<grid_for(n), kThreads>>>(
-          xw.data<T>(), rec.data<T>(), nn::opt<T>(rb), nn::opt<T>(rech), nn::opt<T>(mask), p,
+          xw.data<T>(), rec.data<T>(), nn::opt<T>(rb), nn::opt<T>(rh), nn::opt<T>(rech), nn::opt<T>(mask), p,
           h.data<T>(), c.data<T>(), prev.data<T>(), out.data<T>(), act.data<T>(), cst.data<T>(),
           hprev.data<T>(), rec_h.data<T>());
       check_launch("rnn");
