@@ -140,3 +140,102 @@ def test_cuda_device_scope_and_random_parity():
     np.testing.assert_array_equal(t.numpy(), [1.0, 2.0])  # a host copy
     with pytest.raises(ValueError, match="device"):
         ops.add(t, lamina.tensor([1.0, 2.0]))
+
+
+# ---- NN ops end to end: forward and gradients on CUDA vs CPU ----------------------------------
+
+
+_DEVICES = ("cpu", "cuda")
+
+
+def _grad_parity(rng, fn, arrays, ints=(), rtol=1e-4, atol=1e-4):
+    """Runs fn(*float inputs, *int inputs) on each device, then backward of
+    sum(out * w) for a random w; the outputs and input grads must agree."""
+    res = []
+    for dev in _DEVICES:
+        xs = []
+        for a in arrays:
+            t = lamina.tensor(a).to(dev)
+            t.requires_grad = True
+            xs.append(t)
+        out = fn(*xs, *[lamina.tensor(i).to(dev) for i in ints])
+        assert out.device == dev
+        w = lamina.tensor(np.random.default_rng(7).standard_normal(out.shape).astype(arrays[0].dtype)).to(dev)
+        ops.sum(out * w).backward()
+        res.append([to_np(out.to("cpu"))] + [to_np(x.grad.to("cpu")) for x in xs])
+    for c, g in zip(*res):
+        np.testing.assert_allclose(g, c, rtol=rtol, atol=atol)
+
+
+@needs_cuda
+@pytest.mark.parametrize("strides,padding,dilation", [(1, "same", 1), (2, "same", 1), (1, "valid", 2)])
+def test_cuda_conv2d_parity(rng, strides, padding, dilation):
+    x = rng.standard_normal((2, 9, 8, 3)).astype("float32")
+    w = rng.standard_normal((3, 3, 3, 4)).astype("float32")
+    _grad_parity(rng, lambda a, b: ops.conv(a, b, strides=strides, padding=padding, dilation_rate=dilation), [x, w])
+
+
+@needs_cuda
+def test_cuda_pool_parity(rng):
+    x = rng.standard_normal((2, 7, 6, 3)).astype("float32")
+    _grad_parity(rng, lambda a: ops.max_pool(a, 2, padding="same") + ops.average_pool(a, 2, padding="same"), [x])
+
+
+@needs_cuda
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cuda_layer_norm_parity(rng, dtype):
+    x = rng.standard_normal((6, 5, 37)).astype(dtype)
+    g, b = rng.standard_normal(37).astype(dtype), rng.standard_normal(37).astype(dtype)
+    _grad_parity(rng, lambda a, c, d: ops.layer_normalization(a, c, d, epsilon=1e-3), [x, g, b])
+
+
+@needs_cuda
+def test_cuda_batch_norm_parity(rng):
+    x = rng.standard_normal((40, 6)).astype("float32")
+    g, b = rng.standard_normal(6).astype("float32"), rng.standard_normal(6).astype("float32")
+    _grad_parity(rng, lambda a, c, d: ops.batch_norm_train(a, c, d, epsilon=1e-3)[0], [x, g, b])
+
+
+@needs_cuda
+@pytest.mark.parametrize("cell,ra", [("lstm", True), ("gru", True), ("gru", False), ("simple_rnn", True)])
+def test_cuda_rnn_parity(rng, cell, ra):
+    B, T, I, U = 3, 6, 4, 5
+    G = {"lstm": 4, "gru": 3, "simple_rnn": 1}[cell]
+    x = rng.standard_normal((B, T, I))
+    W, Uk, b = rng.standard_normal((I, G * U)) * 0.5, rng.standard_normal((U, G * U)) * 0.5, rng.standard_normal(G * U) * 0.1
+    mask = np.ones((B, T))
+    mask[0, 4:] = 0
+    mask[1, :2] = 0
+
+    def f(x_, W_, U_, b_, m_):
+        seq, h, c = ops.rnn(cell, x_, W_, U_, b_, None, None, m_, reset_after=ra)
+        return ops.concatenate([ops.reshape(seq, (-1,)), ops.reshape(h, (-1,)), ops.reshape(c, (-1,))], 0)
+
+    _grad_parity(rng, f, [x, W, Uk, b], ints=[mask], rtol=1e-9, atol=1e-10)
+
+
+@needs_cuda
+@pytest.mark.parametrize("causal", [False, True])
+def test_cuda_attention_parity(rng, causal):
+    q = rng.standard_normal((2, 70, 3, 16)).astype("float32")
+    k = rng.standard_normal((2, 70, 3, 16)).astype("float32")
+    v = rng.standard_normal((2, 70, 3, 16)).astype("float32")
+    bias = rng.standard_normal((1, 3, 70, 70)).astype("float32")
+    _grad_parity(rng, lambda a, b, c, d: ops.dot_product_attention(a, b, c, bias=d, is_causal=causal), [q, k, v, bias])
+
+
+@needs_cuda
+def test_cuda_sparse_xent_parity(rng):
+    z = rng.standard_normal((33, 10)).astype("float32") * 4
+    y = rng.integers(0, 10, size=33)
+    _grad_parity(rng, lambda a, t: ops.sparse_categorical_crossentropy(t, a, from_logits=True), [z], ints=[y], rtol=1e-5, atol=1e-6)
+
+
+@needs_cuda
+def test_cuda_dropout_same_mask():
+    x = np.ones((4, 999), dtype="float32")
+    with lamina.device("cuda"):
+        got = lamina.random.dropout(lamina.tensor(x), 0.4, seed=3)
+    want = lamina.random.dropout(lamina.tensor(x), 0.4, seed=3)
+    assert got.device == "cuda"
+    np.testing.assert_array_equal(to_np(got.to("cpu")), to_np(want))
