@@ -458,6 +458,8 @@ class Trainer:
                 epochs=epochs, steps=iterator.num_batches, model=self,
             )
         self._fit_has_validation = validation_data is not None
+        # With TerminateOnNaN attached the user already handles invalid losses: no warning.
+        self._nan_warned = any(type(c).__name__ == "TerminateOnNaN" for c in callbacks.callbacks)
         self.stop_training = False
         self.make_train_function()
         callbacks.on_train_begin()

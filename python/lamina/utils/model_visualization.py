@@ -350,7 +350,7 @@ def plot_model(
     to_file="model.png",
     show_shapes=False,
     show_dtype=False,
-    show_layer_names=True,
+    show_layer_names=False,  # Keras 3's default
     rankdir="TB",
     expand_nested=False,
     dpi=200,

@@ -217,7 +217,6 @@ def test_early_stopping_start_from_epoch_and_baseline():
     assert _drive_epochs(es, m, [3.0, 2.8, 2.0]) == 1
 
 
-@pytest.mark.filterwarnings("ignore:The loss became nan")  # the trainer's own warning: expected here
 def test_terminate_on_nan_graceful_and_raise():
     x, y = data()
     m = model()
@@ -229,6 +228,14 @@ def test_terminate_on_nan_graceful_and_raise():
     assert len(hist.epoch) == 1 and ends == [True]  # stopped in epoch 1, cleanup ran
     with pytest.raises(RuntimeError, match="NaN or Inf loss"):
         m.fit(x, y_bad, batch_size=16, epochs=3, shuffle=False, verbose=0, callbacks=[callbacks.TerminateOnNaN(raise_error=True)])
+
+
+def test_nan_loss_warns_without_terminate_on_nan():
+    x, y = data()
+    y_bad = y.copy()
+    y_bad[20] = np.nan
+    with pytest.warns(RuntimeWarning, match="The loss became nan"):
+        model().fit(x, y_bad, batch_size=16, epochs=1, shuffle=False, verbose=0)
 
 
 def test_csv_logger_append_keeps_one_header(tmp_path):

@@ -15,6 +15,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def _svg(model, path, **kwargs):
+    kwargs.setdefault("show_layer_names", True)
     lamina.utils.plot_model(model, to_file=str(path), **kwargs)
     root = ET.parse(path).getroot()
     assert root.tag == SVG + "svg"
@@ -104,6 +105,12 @@ def test_plot_model_sequential_nested_and_options(tmp_path):
     assert len(root.findall(f".//{SVG}g[@class='cluster']")) == 1 and "seq" in texts
     nodes, _, texts = _svg(outer, tmp_path / "n.svg", show_layer_names=False)
     assert "Dense" in texts and not any("head" in t for t in texts)
+
+
+def test_plot_model_default_hides_layer_names_as_keras(tmp_path):
+    lamina.utils.plot_model(_branchy_model(), to_file=str(tmp_path / "d.svg"))
+    texts = ["".join(t.itertext()) for t in ET.parse(tmp_path / "d.svg").getroot().iter(SVG + "text")]
+    assert "Dense" in texts and not any("shared" in t for t in texts)
 
 
 def test_plot_model_subclassed_and_unbuilt(tmp_path):

@@ -52,7 +52,10 @@ class Lambda(Layer):
         self.function = function
         self.mask = mask
         self._output_shape = output_shape
-        params = inspect.signature(function).parameters
+        try:
+            params = inspect.signature(function).parameters
+        except (TypeError, ValueError):  # builtins (e.g. compiled ops) expose no signature
+            params = {}
         self._fn_expects_training_arg = "training" in params
         self._fn_expects_mask_arg = "mask" in params
         self.supports_masking = mask is not None
