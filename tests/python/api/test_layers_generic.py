@@ -3,6 +3,8 @@ output shape == compute_output_shape, get_config -> from_config round trip
 gives the same outputs, gradients reach every trainable weight, and a short
 fit through the layer lowers the loss."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -86,6 +88,11 @@ SPECS = {
     "GlobalAveragePooling3D": (lambda: L.GlobalAveragePooling3D(), (3, 3, 3, 2), "float"),
     "GlobalMaxPooling3D": (lambda: L.GlobalMaxPooling3D(keepdims=True), (3, 3, 3, 2), "float"),
     "SpatialDropout3D": (lambda: L.SpatialDropout3D(0.3, seed=1), (3, 3, 3, 2), "float"),
+    "Conv3D": (lambda: L.Conv3D(2, 2, padding="same", strides=(2, 1, 1)), (4, 4, 4, 2), "float"),
+    "Conv3DTranspose": (lambda: L.Conv3DTranspose(2, 2, strides=2), (3, 3, 3, 2), "float"),
+    "MaxPooling3D": (lambda: L.MaxPooling3D(2), (4, 4, 4, 2), "float"),
+    "AveragePooling3D": (lambda: L.AveragePooling3D(2, strides=1, padding="same"), (3, 4, 4, 2), "float"),
+    "RNNStackedCells": (lambda: L.RNN([L.SimpleRNNCell(3), L.GRUCell(4)]), (5, 3), "float"),
     "SimpleRNN": (lambda: L.SimpleRNN(4, return_sequences=True), (5, 3), "float"),
     "LSTM": (lambda: L.LSTM(4), (5, 3), "float"),
     "LSTMDropout": (lambda: L.LSTM(4, dropout=0.2, recurrent_dropout=0.2, seed=1), (5, 3), "float"),
@@ -140,8 +147,15 @@ def output_shape(layer, shape, kind):
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_layer_contract(name):
     factory, shape, kind = SPECS[name]
-    layer = factory()
     x = make_inputs(shape, kind)
+    try:
+        apply(factory(), x, kind)
+    except NotImplementedError as e:
+        # Exported but not implemented yet (e.g. no 3-D kernel): it must say so.
+        assert name in MAY_BE_UNIMPLEMENTED, f"{name}: {e}"
+        assert re.search("not (implemented|supported) (in|by) lamina", str(e)), str(e)
+        pytest.skip(f"{name} is not implemented in lamina: {e}")
+    layer = factory()
 
     # Build + call in both modes.
     y_inf = apply(layer, x, kind, training=False)
@@ -206,31 +220,27 @@ def test_layer_contract(name):
     assert last < first, f"{name}: loss did not decrease ({first} -> {last})"
 
 
-# Exported but not implemented (no kernel): they must say so when built.
-UNSUPPORTED = {
-    "Conv3D": (lambda: L.Conv3D(2, 2), (4, 4, 4, 2)),
-    "Conv3DTranspose": (lambda: L.Conv3DTranspose(2, 2), (4, 4, 4, 2)),
-    "MaxPooling3D": (lambda: L.MaxPooling3D(2), (4, 4, 4, 2)),
-    "AveragePooling3D": (lambda: L.AveragePooling3D(2), (4, 4, 4, 2)),
-    "StackedRNNCells": (lambda: L.RNN([L.SimpleRNNCell(3), L.GRUCell(4)]), (5, 3)),
-}
+# Layers that may raise NotImplementedError (with a message saying so).
+MAY_BE_UNIMPLEMENTED = {"Conv3D", "Conv3DTranspose", "MaxPooling3D", "AveragePooling3D", "RNNStackedCells"}
+
+
+def _class_name(factory):
+    try:
+        return factory().__class__.__name__
+    except NotImplementedError as e:
+        return re.match(r"\w+", str(e)).group(0)  # "Conv3D is not implemented ..."
+
+
 # Exported classes that are not layers to test on their own: bases, the
 # input layer, and RNN cells (tested inside `RNN`).
 NOT_STANDALONE = {"Layer", "Merge", "Wrapper", "InputLayer", "SimpleRNNCell", "LSTMCell", "GRUCell"}
-
-
-@pytest.mark.parametrize("name", sorted(UNSUPPORTED))
-def test_unsupported_layers_say_so(name):
-    factory, shape = UNSUPPORTED[name]
-    with pytest.raises(NotImplementedError, match="not (implemented|supported) (in|by) lamina"):
-        factory()(np.zeros((2,) + shape, "float32"))
 
 
 def test_every_exported_layer_has_a_spec():
     exported = {
         obj.__name__ for obj in vars(L).values() if isinstance(obj, type) and issubclass(obj, L.Layer)
     }
-    tested = {spec[0]().__class__.__name__ for spec in SPECS.values()} | set(UNSUPPORTED)
+    tested = {_class_name(spec[0]) for spec in SPECS.values()}
     # Augmentation layers (other than RandomFlip/RandomContrast) have their own tests.
     missing = {n for n in exported - tested - NOT_STANDALONE if not n.startswith("Random")}
     assert not missing, f"layers without a generic test: {sorted(missing)}"
