@@ -6,7 +6,7 @@ Layouts follow Keras: `channels_last` by default; kernels are
 (kernel_size..., filters, in_channels).
 """
 
-from lamina import _core
+from lamina import _core, _nn_ops3d
 
 EPSILON = 1e-7  # keras.config.epsilon()
 
@@ -42,10 +42,8 @@ def _to_first(x, cf):
 
 def _spatial(x, op):
     n = x.ndim - 2
-    if n == 3:
-        raise NotImplementedError(f"[{op}] 3-D windows are not implemented yet; 1-D and 2-D are")
-    if n not in (1, 2):
-        raise ValueError(f"[{op}] expected input of rank 3 or 4 (batch, spatial..., channels), got shape {x.shape}")
+    if n not in (1, 2, 3):
+        raise ValueError(f"[{op}] expected input of rank 3, 4 or 5 (batch, spatial..., channels), got shape {x.shape}")
     return n
 
 
@@ -59,7 +57,7 @@ def _from_2d(y, n):
 
 
 def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
-    """N-D convolution (1-D or 2-D); groups follow from in_channels / kernel's in axis."""
+    """N-D convolution (1-D, 2-D or 3-D); groups follow from in_channels / kernel's in axis."""
     cf = _channels_first(data_format)
     x = _to_last(_t(inputs), cf)
     k = _t(kernel)
@@ -73,6 +71,8 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
             f"[conv] input of shape {x.shape} has {cin} channels, not a multiple of the "
             f"kernel's {kin} input channels (kernel shape {k.shape})"
         )
+    if n == 3:  # composed from the fused 2-D kernel (see _nn_ops3d)
+        return _to_first(_nn_ops3d.conv3d(x, k, s, padding.lower(), d, cin // kin), cf)
     if n == 1:
         k = _core.expand_dims(k, 0)
         s, d = (1,) + s, (1,) + d
@@ -103,6 +103,13 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     n = _spatial(x, "conv_transpose")
     s, d = _pair(strides, n, "strides"), _pair(dilation_rate, n, "dilation_rate")
     op = None if output_padding is None else _pair(output_padding, n, "output_padding")
+    if k.ndim != n + 2 or k.shape[-1] != x.shape[-1]:
+        raise ValueError(
+            f"[conv_transpose] a {n}-D transposed convolution of input {x.shape} needs a kernel "
+            f"(kernel_size..., filters, {x.shape[-1]}) of rank {n + 2}, got shape {k.shape}"
+        )
+    if n == 3:
+        return _to_first(_nn_ops3d.conv3d_transpose(x, k, s, padding.lower(), d, op), cf)
     if n == 1:
         k = _core.expand_dims(k, 0)
         s, d = (1,) + s, (1,) + d
@@ -113,12 +120,14 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     return _to_first(_from_2d(y, n), cf)
 
 
-def _pool(inputs, pool_size, strides, padding, data_format, fn, name):
+def _pool(inputs, pool_size, strides, padding, data_format, fn, name, fn3d):
     cf = _channels_first(data_format)
     x = _to_last(_t(inputs), cf)
     n = _spatial(x, name)
     p = _pair(pool_size, n, "pool_size")
     s = p if strides is None else _pair(strides, n, "strides")
+    if n == 3:
+        return _to_first(fn3d(x, p, s, padding.lower()), cf)
     if n == 1:
         p, s = (1,) + p, (1,) + s
     y = fn(_as_2d(x, n), p, s, padding.lower())
@@ -126,12 +135,14 @@ def _pool(inputs, pool_size, strides, padding, data_format, fn, name):
 
 
 def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
-    return _pool(inputs, pool_size, strides, padding, data_format, _core.max_pool2d, "max_pool")
+    return _pool(inputs, pool_size, strides, padding, data_format, _core.max_pool2d, "max_pool",
+                 _nn_ops3d.max_pool3d)
 
 
 def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
     """Average pooling; with padding='same' the average is over the taps inside the input."""
-    return _pool(inputs, pool_size, strides, padding, data_format, _core.avg_pool2d, "average_pool")
+    return _pool(inputs, pool_size, strides, padding, data_format, _core.avg_pool2d, "average_pool",
+                 _nn_ops3d.average_pool3d)
 
 
 def _move_last(x, axis):
