@@ -85,7 +85,7 @@ __device__ T warp_max(T v) {
 template <class T>
 __global__ void __launch_bounds__(kAttnThreads)
 attention_kernel(Attn<T> a, const T* Q, const T* K, const T* V, T* O, T* L) {
-  extern __shared__ unsigned char smem_raw[];
+  extern __shared__ __align__(16) unsigned char smem_raw[];
   T* sm = reinterpret_cast<T*>(smem_raw);
   const int tile = a.tile;
   T *qs = sm, *ks = qs + tile * a.D, *vs = ks + tile * a.D, *s = vs + tile * a.D;
@@ -180,7 +180,7 @@ template <class T>
 __global__ void __launch_bounds__(kAttnThreads)
 attention_dq_kernel(Attn<T> a, const T* Q, const T* K, const T* V, const T* dO, const T* L,
                     const T* Dr, T* dQ, T* dB) {
-  extern __shared__ unsigned char smem_raw[];
+  extern __shared__ __align__(16) unsigned char smem_raw[];
   T* sm = reinterpret_cast<T*>(smem_raw);
   const int tile = a.tile;
   T *qs = sm, *gos = qs + tile * a.D, *ks = gos + tile * a.D, *vs = ks + tile * a.D;
@@ -225,7 +225,7 @@ template <class T>
 __global__ void __launch_bounds__(kAttnThreads)
 attention_dkv_kernel(Attn<T> a, const T* Q, const T* K, const T* V, const T* dO, const T* L,
                      const T* Dr, T* dK, T* dV) {
-  extern __shared__ unsigned char smem_raw[];
+  extern __shared__ __align__(16) unsigned char smem_raw[];
   T* sm = reinterpret_cast<T*>(smem_raw);
   const int tile = a.tile;
   T *qs = sm, *gos = qs + tile * a.D, *ks = gos + tile * a.D, *vs = ks + tile * a.D;

@@ -104,6 +104,7 @@ void conv2d_backward(const Tensor& x, const Tensor& w, const Window2d& g, const 
     const int64_t chunk = images_per_chunk(g);
     Tensor cols = empty({chunk * per_img, K}, x.dtype(), Device::CUDA);
     Tensor part = dw.defined() ? empty({K, F}, x.dtype(), Device::CUDA) : Tensor();
+    Tensor dw2 = dw.defined() ? nn::view2(dw, K, F, F, 1) : Tensor();  // shaped like part
     if (dw.defined()) fill(dw, 0.0);
     for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
       const int64_t nimg = std::min(chunk, g.n - n0), rows = nimg * per_img;
@@ -111,7 +112,7 @@ void conv2d_backward(const Tensor& x, const Tensor& w, const Window2d& g, const 
       if (dw.defined()) {
         im2col_rows<T>(x.data<T>(), g, n0 * per_img, rows, cols.data<T>());
         matmul(nn::view2(cols, K, rows, 1, K), gyc, part);
-        binary(BinaryOp::Add, dw, part, dw);
+        binary(BinaryOp::Add, dw2, part, dw2);
       }
       if (dx.defined()) {
         Tensor dcols = nn::view2(cols, rows, K, K, 1);
