@@ -446,10 +446,10 @@ def test_errors_name_the_layer_and_shapes():
     conv(np.zeros((1, 5, 5, 3), np.float32))
     with pytest.raises(ValueError, match="conv_ch"):
         conv(np.zeros((1, 5, 5, 2), np.float32))
-    with pytest.raises(NotImplementedError, match="Conv3D.*3-D"):
-        layers.Conv3D(4, 3)
-    with pytest.raises(NotImplementedError, match="MaxPooling3D"):
-        layers.MaxPooling3D()
+    with pytest.raises(ValueError, match=r"Conv3D 'conv3d': expected input with at least 5 dimensions, got shape \(1, 5, 5, 3\)"):
+        layers.Conv3D(4, 3)(np.zeros((1, 5, 5, 3), np.float32))
+    with pytest.raises(ValueError, match=r"MaxPooling3D 'max_pooling3d': expected input with ndim=5"):
+        layers.MaxPooling3D()(np.zeros((1, 5, 5, 3), np.float32))
 
 
 def test_aliases():

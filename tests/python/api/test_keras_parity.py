@@ -22,6 +22,7 @@ from lamina import layers as L  # noqa: E402
 RNG = np.random.default_rng(0)
 X4 = RNG.standard_normal((2, 9, 8, 3)).astype(np.float32)
 X3 = RNG.standard_normal((2, 9, 3)).astype(np.float32)
+X5 = RNG.standard_normal((2, 5, 6, 4, 3)).astype(np.float32)
 Q = RNG.standard_normal((2, 5, 8)).astype(np.float32)
 V = RNG.standard_normal((2, 7, 6)).astype(np.float32)
 AM = RNG.random((2, 5, 7)) < 0.7
@@ -62,6 +63,12 @@ LAYER_CASES = {
     "separable2d": (lambda m: m.SeparableConv2D(5, 3, depth_multiplier=2), X4),
     "separable1d": (lambda m: m.SeparableConv1D(5, 3, strides=2, padding="same"), X3),
     "maxpool2d": (lambda m: m.MaxPooling2D(3, strides=2, padding="same"), X4),
+    "conv3d": (lambda m: m.Conv3D(4, 3, padding="same", strides=(2, 1, 2)), X5),
+    "conv3d_groups_dilated": (lambda m: m.Conv3D(6, 2, groups=3, dilation_rate=(2, 1, 1)), X5),
+    "conv3d_channels_first": (lambda m: m.Conv3D(2, 2, data_format="channels_first"), X5),
+    "conv3d_transpose": (lambda m: m.Conv3DTranspose(2, 2, strides=(2, 1, 2), output_padding=(1, 0, 1)), X5),
+    "maxpool3d_same": (lambda m: m.MaxPooling3D((2, 3, 2), strides=(1, 2, 2), padding="same"), X5),
+    "avgpool3d": (lambda m: m.AveragePooling3D(2, strides=1), X5),
     "avgpool1d": (lambda m: m.AveragePooling1D(2), X3),
     "lstm": (lambda m: m.LSTM(5, return_sequences=True, return_state=True), X3),
     "lstm_back": (lambda m: m.LSTM(5, go_backwards=True, return_sequences=True), X3),

@@ -43,7 +43,8 @@ def spatial_dims(layer, input_shape, rank, data_format):
     """The spatial sizes of `input_shape`, checking its rank."""
     input_shape = tuple(input_shape)
     if len(input_shape) != rank + 2:
-        kind = {1: "(batch, steps, channels)", 2: "(batch, rows, cols, channels)"}.get(rank, "")
+        kind = {1: "(batch, steps, channels)", 2: "(batch, rows, cols, channels)",
+                3: "(batch, depth, rows, cols, channels)"}.get(rank, "")
         raise ValueError(
             f"{layer.__class__.__name__} '{layer.name}' expects inputs of rank {rank + 2} {kind}, "
             f"got shape {input_shape}"

@@ -1,24 +1,20 @@
-"""MaxPooling3D / AveragePooling3D: not available yet (lamina has no 3-D window kernel)."""
+"""MaxPooling3D / AveragePooling3D: pooling over 3 spatial axes."""
 
-from lamina.layers.layer import Layer
-
-
-def _unavailable(name):
-    return NotImplementedError(
-        f"{name} is not implemented in lamina yet: pooling windows are 1-D and 2-D only "
-        "(GlobalMaxPooling3D / GlobalAveragePooling3D do work)."
-    )
+from lamina.layers.pooling.base_pooling import BasePooling
 
 
-class MaxPooling3D(Layer):
-    """Placeholder for keras.layers.MaxPooling3D: constructing it raises NotImplementedError."""
+class MaxPooling3D(BasePooling):
+    """Max pooling of volumes; `strides` defaults to `pool_size`."""
 
-    def __init__(self, *args, **kwargs):
-        raise _unavailable("MaxPooling3D")
+    def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None, name=None, **kwargs):
+        super().__init__(pool_size, strides, pool_dimensions=3, pool_mode="max", padding=padding,
+                         data_format=data_format, name=name, **kwargs)
 
 
-class AveragePooling3D(Layer):
-    """Placeholder for keras.layers.AveragePooling3D: constructing it raises NotImplementedError."""
+class AveragePooling3D(BasePooling):
+    """Average pooling of volumes; with padding="same" the average is over
+    the taps inside the input."""
 
-    def __init__(self, *args, **kwargs):
-        raise _unavailable("AveragePooling3D")
+    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, name=None, **kwargs):
+        super().__init__(pool_size, strides, pool_dimensions=3, pool_mode="average", padding=padding,
+                         data_format=data_format, name=name, **kwargs)
