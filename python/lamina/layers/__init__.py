@@ -55,12 +55,15 @@ from lamina.layers.preprocessing.rescaling import Rescaling
 from lamina.layers.regularization.dropout import Dropout, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D
 from lamina.layers.regularization.gaussian import ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise
 from lamina.layers.reshaping.cropping import Cropping1D, Cropping2D
+from lamina.layers.reshaping.cropping3d import Cropping3D
 from lamina.layers.reshaping.flatten import Flatten
 from lamina.layers.reshaping.permute import Permute
 from lamina.layers.reshaping.repeat_vector import RepeatVector
 from lamina.layers.reshaping.reshape import Reshape
 from lamina.layers.reshaping.up_sampling import UpSampling1D, UpSampling2D
+from lamina.layers.reshaping.up_sampling3d import UpSampling3D
 from lamina.layers.reshaping.zero_padding import ZeroPadding1D, ZeroPadding2D
+from lamina.layers.reshaping.zero_padding3d import ZeroPadding3D
 
 GlobalAvgPool1D = GlobalAveragePooling1D
 GlobalAvgPool2D = GlobalAveragePooling2D

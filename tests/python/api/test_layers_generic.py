@@ -92,6 +92,10 @@ SPECS = {
     "Conv3DTranspose": (lambda: L.Conv3DTranspose(2, 2, strides=2), (3, 3, 3, 2), "float"),
     "MaxPooling3D": (lambda: L.MaxPooling3D(2), (4, 4, 4, 2), "float"),
     "AveragePooling3D": (lambda: L.AveragePooling3D(2, strides=1, padding="same"), (3, 4, 4, 2), "float"),
+    "Conv3DGroups": (lambda: L.Conv3D(4, 2, groups=2, use_bias=False), (3, 4, 3, 2), "float"),
+    "UpSampling3D": (lambda: L.UpSampling3D((2, 1, 2)), (2, 3, 2, 2), "float"),
+    "ZeroPadding3D": (lambda: L.ZeroPadding3D(((1, 0), (0, 2), (1, 1))), (2, 3, 2, 2), "float"),
+    "Cropping3D": (lambda: L.Cropping3D(((1, 0), (0, 1), (1, 1))), (3, 3, 4, 2), "float"),
     "RNNStackedCells": (lambda: L.RNN([L.SimpleRNNCell(3), L.GRUCell(4)]), (5, 3), "float"),
     "SimpleRNN": (lambda: L.SimpleRNN(4, return_sequences=True), (5, 3), "float"),
     "LSTM": (lambda: L.LSTM(4), (5, 3), "float"),
@@ -221,7 +225,7 @@ def test_layer_contract(name):
 
 
 # Layers that may raise NotImplementedError (with a message saying so).
-MAY_BE_UNIMPLEMENTED = {"Conv3D", "Conv3DTranspose", "MaxPooling3D", "AveragePooling3D", "RNNStackedCells"}
+MAY_BE_UNIMPLEMENTED = {"RNNStackedCells"}
 
 
 def _class_name(factory):
