@@ -160,4 +160,7 @@ def average_pool3d(x, pool, strides, padding):
     starts = np.arange(d_out) * strides[0] - left
     count = np.minimum(starts + pool[0], depth) - np.maximum(starts, 0)
     scale = (1.0 / count).astype(x.dtype).reshape(1, d_out, 1, 1, 1)
-    return _core.multiply(total, _core.convert_to_tensor(scale, x.dtype, True))
+    scale = _core.convert_to_tensor(scale, x.dtype, True)
+    if x.device != "cpu":  # the counts are made on the host
+        scale = scale.to(x.device)
+    return _core.multiply(total, scale)
