@@ -1,4 +1,4 @@
-"""`BaseConv`: the N-D convolution layer behind Conv1D and Conv2D."""
+"""`BaseConv`: the N-D convolution layer behind Conv1D, Conv2D and Conv3D."""
 
 from lamina import activations, constraints, initializers, ops, regularizers
 from lamina.backend.config import standardize_data_format
@@ -14,7 +14,7 @@ class BaseConv(Layer):
     (Keras's layout), the bias `(filters,)`.
 
     Args:
-        rank: number of spatial axes (1 or 2).
+        rank: number of spatial axes (1, 2 or 3).
         filters: number of output channels.
         kernel_size: int or tuple of `rank` ints.
         strides: int or tuple (default 1); strides > 1 cannot be combined

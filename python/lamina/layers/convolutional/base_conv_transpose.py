@@ -1,5 +1,5 @@
 """`BaseConvTranspose`: transposed convolution (the gradient of a convolution
-with respect to its input), behind Conv1DTranspose and Conv2DTranspose."""
+with respect to its input), behind Conv1DTranspose, Conv2DTranspose and Conv3DTranspose."""
 
 from lamina import activations, constraints, initializers, ops, regularizers
 from lamina.backend.config import standardize_data_format

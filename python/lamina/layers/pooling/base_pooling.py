@@ -1,4 +1,4 @@
-"""`BasePooling`: max / average pooling over 1 or 2 spatial axes."""
+"""`BasePooling`: max / average pooling over 1, 2 or 3 spatial axes."""
 
 from lamina import ops
 from lamina.backend.config import standardize_data_format
