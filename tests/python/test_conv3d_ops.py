@@ -144,6 +144,16 @@ def test_conv3d_channels_first_gradients(rng):
                rng.standard_normal((1, 2, 3, 4, 3)), rng.standard_normal((2, 2, 2, 2, 2)))
 
 
+def test_depthwise_and_separable_conv3d(rng):
+    # Depthwise = one group per input channel; separable = depthwise then 1x1x1.
+    x, dk = rng.standard_normal((1, 5, 4, 6, 3)), rng.standard_normal((2, 3, 2, 3, 2))
+    pk = rng.standard_normal((1, 1, 1, 6, 4))
+    ref = np_conv3d(x, dk.reshape(2, 3, 2, 1, 6), 1, "same")
+    np.testing.assert_allclose(to_np(ops.depthwise_conv(x, dk, padding="same")), ref, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(to_np(ops.separable_conv(x, dk, pk, padding="same")), np_conv3d(ref, pk),
+                               rtol=1e-10, atol=1e-10)
+
+
 # ---- transposed convolution ---------------------------------------------------------
 
 TRANSPOSE_CASES = [
