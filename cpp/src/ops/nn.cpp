@@ -118,6 +118,17 @@ Tensor conv2d(const Tensor& x_in, const Tensor& kernel_in, std::pair<int64_t, in
   return concatenate(outs, 3);
 }
 
+// Padding before, in the adjoint conv2d's terms, of a transposed convolution with
+// an explicit output padding: Keras's left pad of the stride-dilated input
+// (backend_utils' conv-transpose padding for JAX) is span - 1 - this.
+static int64_t transpose_pad_before(int64_t k, int64_t dil, bool same, int64_t op) {
+  int64_t span = (k - 1) * dil + 1;
+  if (!same) return 0;
+  int64_t pad_len = span + span % 2 - 2 + op;
+  int64_t left = std::min(pad_len / 2 + pad_len % 2, span - 1);
+  return span - 1 - left;
+}
+
 Tensor conv2d_transpose(const Tensor& x_in, const Tensor& kernel_in,
                         std::pair<int64_t, int64_t> s, const std::string& padding,
                         std::pair<int64_t, int64_t> d,
@@ -148,13 +159,20 @@ Tensor conv2d_transpose(const Tensor& x_in, const Tensor& kernel_in,
     opx = output_padding->second;
   }
   int64_t Ho = out_len(H, ks[0], s.first, d.first, opy), Wo = out_len(W, ks[1], s.second, d.second, opx);
+  if (Ho <= 0 || Wo <= 0) {
+    throw ValueError(op_err("conv2d_transpose", "output padding gives an empty output (" +
+                                                    std::to_string(Ho) + ", " + std::to_string(Wo) +
+                                                    ") for the input " + shape_str(x.shape())));
+  }
   // The window geometry of the conv2d whose adjoint this is: (Ho, Wo, F) -> (H, W, C).
   Window2d g = make_window({N, Ho, Wo, F}, ks[0], ks[1], s, d, same, "conv2d_transpose");
-  if (g.oh != H || g.ow != W) {
-    throw ValueError(op_err("conv2d_transpose", "output padding gives an output of (" +
-                                                    std::to_string(Ho) + ", " + std::to_string(Wo) +
-                                                    ") which does not map back to the input " +
-                                                    shape_str(x.shape())));
+  if (output_padding) {
+    // Keras's explicit padding (its JAX/torch backends): the output padding
+    // only extends the far side, so the geometry is fixed by the input size.
+    g.pt = transpose_pad_before(ks[0], d.first, same, *opy);
+    g.pl = transpose_pad_before(ks[1], d.second, same, *opx);
+    g.oh = H;
+    g.ow = W;
   }
   const int64_t K = ks[0] * ks[1] * F;
   Tensor out;
