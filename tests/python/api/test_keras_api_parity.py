@@ -463,7 +463,8 @@ def test_optimizer_options_parity(case):
             opt.apply_gradients([(m.ops.convert_to_tensor(g), v) for g, v in zip(step, variables)])
         out[m.__name__] = ([knp(v) for v in variables], int(knp(opt.iterations)))
     for a, b in zip(out["keras"][0], out["lamina"][0]):
-        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+        # atol: lamina evaluates schedules in float64, Keras in float32.
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-5)
     assert out["lamina"][1] == out["keras"][1]
 
 
