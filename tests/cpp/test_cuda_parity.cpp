@@ -316,7 +316,8 @@ TEST(nn_attention) {
   };
   const Case cases[] = {{5, 9, 8, false, false, false, 0.0}, {70, 45, 16, false, true, true, 0.0},
                         {70, 70, 16, true, false, false, 0.0}, {67, 130, 24, true, true, true, 0.0},
-                        {33, 40, 8, false, false, true, 0.3}, {20, 20, 160, false, true, false, 0.0}};
+                        {33, 40, 8, false, false, true, 0.3}, {20, 20, 160, false, true, false, 0.0},
+                        {9, 11, 300, true, false, false, 0.0}};  // float64 D=300: > 48 KiB of shared memory
   for (Dtype dt : {Dtype::Float32, Dtype::Float64}) {
     const double tol = dt == Dtype::Float32 ? 2e-4 : 1e-10;
     for (const Case& k : cases) {
