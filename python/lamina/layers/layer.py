@@ -727,7 +727,7 @@ class Layer:
         by running `compute_mask` on zeros); eager calls compute the values."""
         if not any(m is not None for m in tree.flatten(previous_mask)):
             previous_mask = None
-        if previous_mask is None and _is_default(type(self).compute_mask):
+        if previous_mask is None and (_is_default(type(self).compute_mask) or getattr(self, "_mask_needs_previous", False)):
             return outputs
         try:
             mask = _run_for_spec(self.compute_mask, inputs, previous_mask)

@@ -126,6 +126,9 @@ class Attention(Layer):
                 f"(query {tuple(q.shape)}, key {tuple(k.shape)})"
             )
 
+    # Without input masks there is no output mask (symbolic calls skip compute_mask).
+    _mask_needs_previous = True
+
     def compute_mask(self, inputs, mask=None):
         if mask is None or not isinstance(mask, (list, tuple)) or mask[0] is None:
             return None

@@ -84,6 +84,9 @@ class Merge(Layer):
             output_shape = self._compute_elemwise_op_output_shape(output_shape, tuple(shape[1:]))
         return (batch,) + tuple(output_shape)
 
+    # Without input masks there is no output mask (symbolic calls skip compute_mask).
+    _mask_needs_previous = True
+
     def compute_mask(self, inputs, mask=None):
         if mask is None:
             return None

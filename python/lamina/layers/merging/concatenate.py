@@ -59,6 +59,9 @@ class Concatenate(Layer):
                 out[i] = known[0] if known else None
         return tuple(out)
 
+    # Without input masks there is no output mask (symbolic calls skip compute_mask).
+    _mask_needs_previous = True
+
     def compute_mask(self, inputs, mask=None):
         if mask is None:
             return None

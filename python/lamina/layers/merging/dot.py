@@ -83,6 +83,9 @@ class Dot(Layer):
             out += [1]
         return tuple(out)
 
+    # Without input masks there is no output mask (symbolic calls skip compute_mask).
+    _mask_needs_previous = True
+
     def compute_mask(self, inputs, mask=None):
         return None
 

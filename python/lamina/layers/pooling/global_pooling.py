@@ -48,6 +48,9 @@ class GlobalAveragePooling1D(BaseGlobalPooling):
             )
         return ops.mean(inputs, axis=steps_axis, keepdims=self.keepdims)
 
+    # Without input masks there is no output mask (symbolic calls skip compute_mask).
+    _mask_needs_previous = True
+
     def compute_mask(self, inputs, mask=None):
         return None
 
