@@ -41,7 +41,7 @@ from lamina.metrics.confusion_metrics import (
     TruePositives,
 )
 from lamina.metrics.f_score_metrics import F1Score, FBetaScore
-from lamina.metrics.iou_metrics import MeanIoU
+from lamina.metrics.iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from lamina.metrics.metric import Metric
 from lamina.metrics.metrics_utils import confusion_matrix
 from lamina.metrics.probabilistic_metrics import (
@@ -70,7 +70,7 @@ ALL_OBJECTS = {
     Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy, CategoricalAccuracy,
     SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, AUC,
     FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives, F1Score,
-    FBetaScore, MeanIoU, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
+    FBetaScore, MeanIoU, IoU, BinaryIoU, OneHotIoU, OneHotMeanIoU, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
     KLDivergence, Poisson, Hinge, SquaredHinge, CategoricalHinge, CosineSimilarity, LogCoshError,
     MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError,
     R2Score, RootMeanSquaredError,

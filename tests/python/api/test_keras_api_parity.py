@@ -184,6 +184,10 @@ METRICS = [
     ("F1Score", {"average": "micro", "threshold": 0.4}, BIN, SIG), ("FBetaScore", {"beta": 2.0, "average": "macro"}, ONEHOT, PROBS),
     ("R2Score", {"num_regressors": 1}, YT[:, :1], YP[:, :1]), ("MeanIoU", {"num_classes": 4, "ignore_class": 0}, LABELS, PROBS.argmax(-1)),
     ("SparseTopKCategoricalAccuracy", {"k": 2, "from_sorted_ids": True}, LABELS, np.argsort(-PROBS, axis=-1)[:, :3]),
+    ("IoU", {"num_classes": 4, "target_class_ids": [0, 2]}, LABELS, PROBS.argmax(-1)),
+    ("BinaryIoU", {"target_class_ids": [1], "threshold": 0.3}, BIN, SIG), ("BinaryIoU", {}, BIN, SIG),
+    ("OneHotIoU", {"num_classes": 4, "target_class_ids": [1, 3]}, ONEHOT, PROBS),
+    ("OneHotMeanIoU", {"num_classes": 4}, ONEHOT, PROBS),
 ]
 
 
@@ -191,7 +195,7 @@ METRICS = [
 def test_metric_parity(case):
     name, kwargs, yt, yp = METRICS[case]
     km, lm = getattr(keras.metrics, name)(**kwargs), getattr(lamina.metrics, name)(**kwargs)
-    weights = None if name == "MeanIoU" else SW  # Keras's MeanIoU truncates float weights to int
+    weights = None if "IoU" in name else SW  # Keras's IoU metrics truncate float weights to int
     for m in (km, lm):
         m.update_state(yt, yp, sample_weight=weights)
         m.update_state(yt[:3], yp[:3])
@@ -493,3 +497,17 @@ def test_optimizer_default_configs_match_keras():
         kc, lc = getattr(keras.optimizers, name)().get_config(), getattr(lamina.optimizers, name)().get_config()
         kc.pop("name"), lc.pop("name")
         assert lc == kc, name
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("IoU", {"num_classes": 3, "target_class_ids": [0, 2]}), ("MeanIoU", {"num_classes": 3}), ("BinaryIoU", {}),
+    ("OneHotIoU", {"num_classes": 3, "target_class_ids": [1]}), ("OneHotMeanIoU", {"num_classes": 3}),
+    ("SparseTopKCategoricalAccuracy", {}), ("F1Score", {"average": "macro"}), ("AUC", {"curve": "PR"}),
+])
+def test_metric_config_keys_match_keras(name, kwargs):
+    kc = getattr(keras.metrics, name)(**kwargs).get_config()
+    lc = getattr(lamina.metrics, name)(**kwargs).get_config()
+    assert sorted(lc) == sorted(kc)
+    for key in set(kc) - {"name", "dtype"}:
+        a, b = kc[key], lc[key]
+        assert (list(a) if isinstance(a, tuple) else a) == (list(b) if isinstance(b, tuple) else b), key

@@ -169,6 +169,22 @@ def test_mean_iou_and_confusion_matrix():
         metrics.confusion_matrix([5], [0], num_classes=3)
 
 
+def test_iou_variants():
+    # Class 0: tp 1, fp 1, fn 1 -> 1/3; class 1: tp 1, fp 1, fn 1 -> 1/3; class 2: tp 1 -> 1.
+    y_true, y_pred = [0, 0, 1, 1, 2], [0, 1, 1, 0, 2]
+    m = metrics.IoU(num_classes=3, target_class_ids=[0, 2])
+    m.update_state(y_true, y_pred)
+    assert r(m) == pytest.approx((1 / 3 + 1) / 2)
+    one_hot = metrics.OneHotMeanIoU(num_classes=3)
+    one_hot.update_state(np.eye(3)[y_true], np.eye(3)[y_pred] * 0.8 + 0.05)
+    assert r(one_hot) == pytest.approx((1 / 3 + 1 / 3 + 1) / 3)
+    binary = metrics.BinaryIoU(target_class_ids=[1], threshold=0.5)
+    binary.update_state([0, 1, 1, 0], [0.6, 0.7, 0.2, 0.1])  # class 1: tp 1, fp 1, fn 1
+    assert r(binary) == pytest.approx(1 / 3)
+    with pytest.raises(ValueError, match="out of range"):
+        metrics.IoU(num_classes=2, target_class_ids=[2])
+
+
 def test_metric_get_and_config():
     assert isinstance(metrics.get("AUC"), metrics.AUC)
     assert metrics.get("mae") is metrics.mean_absolute_error
