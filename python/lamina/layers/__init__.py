@@ -108,6 +108,7 @@ from lamina.layers.rnn.gru import GRU, GRUCell  # noqa: E402
 from lamina.layers.rnn.lstm import LSTM, LSTMCell  # noqa: E402
 from lamina.layers.rnn.rnn import RNN  # noqa: E402
 from lamina.layers.rnn.simple_rnn import SimpleRNN, SimpleRNNCell  # noqa: E402
+from lamina.layers.rnn.stacked_rnn_cells import StackedRNNCells  # noqa: E402
 from lamina.layers.rnn.time_distributed import TimeDistributed  # noqa: E402
 
 Convolution1D = Conv1D

@@ -30,7 +30,9 @@ AM[..., 0] = True
 
 
 def _flat(out):
-    return list(out) if isinstance(out, (list, tuple)) else [out]
+    if isinstance(out, (list, tuple)):
+        return [t for o in out for t in _flat(o)]  # nested for stacked cells' states
+    return [out]
 
 
 def check(make, inputs, call_kwargs=None, rtol=1e-5, atol=1e-5):
@@ -79,6 +81,9 @@ LAYER_CASES = {
     "bidirectional": (lambda m: m.Bidirectional(m.LSTM(4, return_sequences=True)), X3),
     "bidirectional_state": (lambda m: m.Bidirectional(m.GRU(4, return_state=True), merge_mode="sum"), X3),
     "time_distributed": (lambda m: m.TimeDistributed(m.Dense(3)), X3),
+    "stacked_cells": (lambda m: m.RNN([m.SimpleRNNCell(3), m.GRUCell(4)], return_sequences=True), X3),
+    "stacked_lstm_cells_state": (lambda m: m.RNN(m.StackedRNNCells([m.LSTMCell(3), m.LSTMCell(2)], name="stack"),
+                                                 go_backwards=True, return_state=True), X3),
 }
 
 

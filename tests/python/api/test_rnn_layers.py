@@ -527,8 +527,8 @@ def test_errors_name_the_layer_and_shapes(rng):
         layers.GRU(0)
     with pytest.raises(ValueError, match="batch size must be static"):
         layers.LSTM(3, stateful=True)(layers.Input((4, 3)))
-    with pytest.raises(NotImplementedError, match="StackedRNNCells"):
-        layers.RNN([layers.LSTMCell(2), layers.LSTMCell(2)])
+    with pytest.raises(ValueError, match="All cells must have a `state_size` attribute"):
+        layers.RNN([layers.LSTMCell(2), layers.Dense(2)])
     with pytest.raises(AttributeError, match="not stateful"):
         layers.LSTM(3).reset_states()
 

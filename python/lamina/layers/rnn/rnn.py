@@ -88,10 +88,9 @@ class RNN(Layer):
         **kwargs,
     ):
         if isinstance(cell, (list, tuple)):
-            raise NotImplementedError(
-                "RNN with a list of cells (StackedRNNCells) is not supported by lamina yet; "
-                "stack RNN layers with return_sequences=True instead."
-            )
+            from lamina.layers.rnn.stacked_rnn_cells import StackedRNNCells
+
+            cell = StackedRNNCells(cell)
         if not callable(getattr(cell, "call", None)):
             raise ValueError(f"Argument `cell` should have a `call` method. Received: cell={cell}")
         if getattr(cell, "state_size", None) is None:
@@ -113,6 +112,12 @@ class RNN(Layer):
         self.input_spec = None
         self.states = None
         state_size = cell.state_size
+        # Nested sizes (stacked cells): the loop runs on the flat list of
+        # states and the cell sees (and return_state gives) the nesting.
+        self._state_structure = None
+        if isinstance(state_size, (list, tuple)) and any(isinstance(s, (list, tuple)) for s in state_size):
+            self._state_structure = [list(s) if isinstance(s, (list, tuple)) else s for s in state_size]
+            state_size = tree.flatten(self._state_structure)
         if isinstance(state_size, int):
             self.state_size = [state_size]
             self.single_state = True
@@ -144,15 +149,21 @@ class RNN(Layer):
         else:
             output_shape = (batch_size, output_size)
         if self.return_state:
-            return (output_shape,) + tuple((batch_size, s) for s in self.state_size)
+            return (output_shape,) + tuple(self._nest([(batch_size, s) for s in self.state_size]))
         return output_shape
+
+    def _nest(self, flat_states):
+        """Flat per-state values in the cell's state structure (unchanged for flat cells)."""
+        if self._state_structure is None:
+            return list(flat_states)
+        return tree.pack_sequence_as(self._state_structure, list(flat_states))
 
     def compute_mask(self, _, mask):
         if isinstance(mask, (list, tuple)):
             mask = mask[0] if mask else None
         output_mask = mask if self.return_sequences else None
         if self.return_state:
-            return [output_mask] + [None for _ in self.state_size]
+            return [output_mask] + [None for _ in self._nest(self.state_size)]
         return output_mask
 
     # ---- building and states -----------------------------------------------
@@ -196,7 +207,7 @@ class RNN(Layer):
         fn = getattr(self.cell, "get_initial_state", None)
         if fn is not None:
             init = fn(batch_size=batch_size)
-            return list(init) if isinstance(init, (list, tuple)) else [init]
+            return tree.flatten(init) if isinstance(init, (list, tuple)) else [init]
         return [ops.zeros((batch_size, d), dtype=self.compute_dtype) for d in self.state_size]
 
     def reset_states(self, states=None):
@@ -226,6 +237,7 @@ class RNN(Layer):
     def _check_initial_state(self, initial_state, batch_size):
         if not isinstance(initial_state, (list, tuple)):
             initial_state = [initial_state]
+        initial_state = tree.flatten(initial_state)
         initial_state = [ops.convert_to_tensor(s) for s in initial_state]
         if len(initial_state) != len(self.state_size):
             raise ValueError(
@@ -298,7 +310,7 @@ class RNN(Layer):
                 v.assign(s.detach() if hasattr(s, "detach") else s)
         output = outputs if self.return_sequences else last_output
         if self.return_state:
-            return (output, *states)
+            return (output, *self._nest(states))
         return output
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
@@ -357,10 +369,9 @@ class RNN(Layer):
         prev_output = None
         for step in range(timesteps):
             t = timesteps - 1 - step if self.go_backwards else step
-            output, new_states = call_fn(sequences[:, t, :], states, **kwargs)
-            if not isinstance(new_states, (list, tuple)):
-                new_states = [new_states]
-            new_states = list(new_states)
+            cell_states = states if self._state_structure is None else self._nest(states)
+            output, new_states = call_fn(sequences[:, t, :], cell_states, **kwargs)
+            new_states = tree.flatten(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
             if mask is not None:
                 keep = ops.expand_dims(mask[:, t], -1)
                 if self.zero_output_for_mask or prev_output is None:
