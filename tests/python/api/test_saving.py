@@ -875,6 +875,7 @@ _LAYER_RECIPES = {
     layers.LSTMCell: ([(6, 4)], lambda x: layers.RNN(layers.LSTMCell(3))(x)),
     layers.GRUCell: ([(6, 4)], lambda x: layers.RNN(layers.GRUCell(3))(x)),
     layers.SimpleRNNCell: ([(6, 4)], lambda x: layers.RNN(layers.SimpleRNNCell(3))(x)),
+    layers.StackedRNNCells: ([(6, 4)], lambda x: layers.RNN(layers.StackedRNNCells([layers.LSTMCell(3), layers.GRUCell(2)]))(x)),
     layers.Bidirectional: ([(6, 4)], lambda x: layers.Bidirectional(layers.GRU(3))(x)),
     layers.TimeDistributed: ([(6, 4)], lambda x: layers.TimeDistributed(layers.Dense(2))(x)),
     layers.RandomContrast: ([(6, 6, 3)], lambda x: layers.RandomContrast(0.2)(x)),
