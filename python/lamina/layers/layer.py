@@ -667,6 +667,9 @@ class Layer:
                 previous_mask = kwargs.get("mask") if sig["mask"] else None
                 if previous_mask is None:
                     previous_mask = tree.map_structure(get_keras_mask, first) if isinstance(first, (list, tuple)) else get_keras_mask(first)
+                    # As Keras: a layer whose call takes `mask` gets the symbolic mask too.
+                    if sig["mask"] and any(m is not None for m in tree.flatten(previous_mask)):
+                        kwargs["mask"] = previous_mask
             if first is not None and not symbolic:
                 previous_mask = tree.map_structure(get_keras_mask, first) if isinstance(first, (list, tuple)) else get_keras_mask(first)
                 if sig["mask"] and kwargs.get("mask") is None:
@@ -762,6 +765,8 @@ class Layer:
             output_shape = self.compute_output_shape(**target)
             dtype = self.compute_dtype
             return tree.map_shape_structure(lambda s: KerasTensor(s, dtype=dtype), output_shape)
+        if isinstance(kwargs.get("mask"), (KerasTensor, list, tuple)):
+            return _run_for_spec(_with_true_masks(self.call, kwargs["mask"]), *args, **kwargs)
         return _run_for_spec(self.call, *args, **kwargs)
 
     def symbolic_call(self, *args, **kwargs):
@@ -965,6 +970,20 @@ def _shapes_for_target(target_fn, shapes, bound, class_name):
         if name in shapes:
             out[name] = shapes[name]
     return out
+
+
+def _with_true_masks(call, symbolic_mask):
+    """`call` for a run on zeros in which the symbolic masks (zeros there)
+    keep every step, so that masked calls see data as in a real run."""
+    symbolic = [isinstance(m, KerasTensor) for m in tree.flatten(symbolic_mask)]
+
+    def run(*args, **kwargs):
+        flat = tree.flatten(kwargs["mask"])
+        flat = [_core.logical_not(m) if s and isinstance(m, Tensor) else m for m, s in zip(flat, symbolic)]
+        kwargs["mask"] = tree.pack_sequence_as(kwargs["mask"], flat)
+        return call(*args, **kwargs)
+
+    return run
 
 
 def _any_keras_tensor(args, kwargs):

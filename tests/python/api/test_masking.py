@@ -159,3 +159,62 @@ def test_masked_sequence_loss_matches_keras():
         hist[name] = model.fit(TOKENS, y, epochs=2, batch_size=2, shuffle=False, verbose=0).history
     for key in hist["k"]:
         np.testing.assert_allclose(hist["l"][key], hist["k"][key], rtol=1e-5, atol=1e-6)
+
+
+def _masking_guide_model(K):
+    """The custom layers of Keras's "Understanding masking & padding" guide."""
+    ops, L = K.ops, K.layers
+
+    class TemporalSplit(L.Layer):
+        def call(self, inputs):
+            return ops.split(inputs, 2, axis=1)
+
+        def compute_mask(self, inputs, mask=None):
+            return None if mask is None else ops.split(mask, 2, axis=1)
+
+    class CustomEmbedding(L.Layer):
+        def __init__(self, input_dim, output_dim, mask_zero=False, **kwargs):
+            super().__init__(**kwargs)
+            self.input_dim, self.output_dim, self.mask_zero = input_dim, output_dim, mask_zero
+
+        def build(self, input_shape):
+            self.embeddings = self.add_weight(shape=(self.input_dim, self.output_dim), initializer="random_normal")
+
+        def call(self, inputs):
+            return ops.take(self.embeddings, ops.cast(inputs, "int32"), axis=0)
+
+        def compute_mask(self, inputs, mask=None):
+            return ops.not_equal(inputs, 0) if self.mask_zero else None
+
+    class TemporalSoftmax(L.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.supports_masking = True
+
+        def call(self, inputs, mask=None):
+            assert mask is not None  # the mask must reach call, symbolic calls included
+            keep = ops.expand_dims(ops.cast(mask, "float32"), -1)
+            exp = ops.exp(inputs) * keep
+            return exp / ops.sum(exp * keep, axis=-1, keepdims=True)
+
+    inputs = K.Input(shape=(6,), dtype="int32")
+    first, second = TemporalSplit()(CustomEmbedding(10, 4, mask_zero=True)(inputs))
+    x = L.Dense(2)(L.Activation("relu")(L.Dense(3)(first)))
+    return K.Model(inputs, [TemporalSoftmax()(x), second])
+
+
+def test_custom_layers_receive_masks_in_symbolic_calls():
+    model = _masking_guide_model(lamina)
+    probs, rest = model(TOKENS)
+    probs, keep = probs.numpy(), TOKENS[:, :3] != 0
+    np.testing.assert_allclose(probs[keep].sum(-1), 1.0, rtol=1e-5)
+    assert np.isnan(probs[~keep]).all()  # fully masked steps: 0 / 0, as in Keras
+    assert tuple(rest.shape) == (4, 3, 4)
+
+
+def test_custom_masking_layers_match_keras():
+    keras = _keras()
+    km, lm = _masking_guide_model(keras), _masking_guide_model(lamina)
+    _set_random_weights(km, lm)
+    for k, l in zip(km(TOKENS), lm(TOKENS)):
+        np.testing.assert_allclose(l.numpy(), keras.ops.convert_to_numpy(k), rtol=1e-5, atol=1e-6)
