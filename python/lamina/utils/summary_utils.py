@@ -64,18 +64,27 @@ def format_layer_shape(layer):
     return "?"
 
 
+_WORD = re.compile(r"\s*\S+\s*")
+
+
 def _wrap(text, width):
+    """Keras's cell wrapping: break between words; a word longer than the
+    column stays on its own line, cut with an ellipsis."""
     if width <= 0:
         return [text]
-    out = []
-    while len(text) > width:
-        cut = text.rfind(" ", 0, width + 1)
-        if cut <= 0:
-            cut = width
-        out.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    out.append(text)
-    return out
+    breaks, offset = [], 0
+    for match in _WORD.finditer(text):
+        start, word = match.start(), match.group(0)
+        length = len(word.rstrip())
+        if width - offset >= length:
+            offset += len(word)
+        elif length > width or offset:
+            if start:
+                breaks.append(start)
+            offset = len(word)
+    bounds = [0] + breaks + [len(text)]
+    lines = [text[i:j].rstrip() for i, j in zip(bounds, bounds[1:])]
+    return [ln if len(ln) <= width else ln[: width - 1] + "…" for ln in lines]
 
 
 def _render_table(header, rows, widths, aligns):

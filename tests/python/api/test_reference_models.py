@@ -197,25 +197,21 @@ def _summary(m, build, **kwargs):
     return "\n".join(lines).strip()
 
 
-def _cells_wrap_like_rich():
+def test_cells_wrap_like_rich():
     # Keras's summary is a rich table: cells break only between words and a
     # word too long for its column is cut with "…" (not folded).
     from lamina.utils import summary_utils
 
-    return summary_utils._wrap("batch_normalization_1 (BatchNormalization)", 19) == [
+    assert summary_utils._wrap("batch_normalization_1 (BatchNormalization)", 19) == [
         "batch_normalizatio…", "(BatchNormalizatio…"]
-
-
-# Summaries whose cells hold words wider than their columns.
-NEEDS_RICH_WRAP = {"resnet20", "resnet20-nested"} | {f"{n}-nested" for n in REFERENCE}
+    assert summary_utils._wrap("dense (Dense)", 19) == ["dense (Dense)"]
+    assert summary_utils._wrap("conv2d_1 (Conv2D) extra", 12) == ["conv2d_1", "(Conv2D)", "extra"]
 
 
 @pytest.mark.parametrize("nested", [False, True], ids=["plain", "nested"])
 @pytest.mark.parametrize("name", sorted(REFERENCE))
 def test_reference_summaries_match_keras(name, nested, monkeypatch):
     keras = _keras()
-    if (f"{name}-nested" if nested else name) in NEEDS_RICH_WRAP and not _cells_wrap_like_rich():
-        pytest.xfail("lamina.utils.summary_utils._wrap folds long words; rich (Keras) cuts them with '…'")
     monkeypatch.setattr("shutil.get_terminal_size", lambda *a, **k: os.terminal_size((80, 24)))
     kwargs = dict(expand_nested=True, show_trainable=True) if nested else {}
     build = REFERENCE[name][0]
