@@ -1,4 +1,5 @@
 // Fused optimizer updates (lamina/optim.h).
+#include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
 #include "convert.h"
@@ -21,6 +22,10 @@ void init_optim(nb::module_& m) {
         nb::arg("params"), nb::arg("grads"), nb::arg("momentums"), nb::arg("learning_rate"),
         nb::arg("momentum"), nb::arg("nesterov"), nb::arg("weight_decay") = 0.0,
         "Keras SGD step over all parameters in place (momentums empty when momentum == 0).");
+  m.def("optimizer_update", &optimizer_update, nb::arg("kind"), nb::arg("params"), nb::arg("grads"),
+        nb::arg("slots"), nb::arg("hyper"),
+        "RMSprop/Adagrad/Adadelta/Adamax/Nadam/Lion step over all parameters in place: "
+        "slots[j][i] is slot j of parameter i, hyper as kernels/optim.h documents.");
 }
 
 }  // namespace lamina::py

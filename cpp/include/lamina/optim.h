@@ -1,6 +1,7 @@
 #pragma once
 // Fused optimizer steps: every parameter updated in place in one call, with
 // no autograd record, as the optimizers' inner loop (python/lamina/optimizers).
+#include <string>
 #include <vector>
 
 #include "lamina/tensor.h"
@@ -21,5 +22,14 @@ void adam_update(const std::vector<Tensor>& params, const std::vector<Tensor>& g
 void sgd_update(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                 const std::vector<Tensor>& momentums, double lr, double momentum, bool nesterov,
                 double weight_decay);
+
+// RMSprop, Adagrad, Adadelta, Adamax, Nadam or Lion (`kind`, lower case) over
+// all parameters in one call: slots[j][i] is slot j of parameter i (an empty
+// slot list when the optimizer's options leave that slot out), `hyper` the
+// step's hyper-parameters in the order kernels/optim.h documents.
+void optimizer_update(const std::string& kind, const std::vector<Tensor>& params,
+                      const std::vector<Tensor>& grads,
+                      const std::vector<std::vector<Tensor>>& slots,
+                      const std::vector<double>& hyper);
 
 }  // namespace lamina

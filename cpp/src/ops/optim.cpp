@@ -94,4 +94,98 @@ void sgd_update(const std::vector<Tensor>& params, const std::vector<Tensor>& gr
   }
 }
 
+namespace {
+
+constexpr size_t kMaxSlots = 3;
+
+// One parameter's elements through `update` (inlined: the loop vectorises
+// where the formula allows).
+template <class T, class F>
+void update_elements(F update, T* p, const T* g, T* const* base, const T* h, int64_t n) {
+  parallel_for(n, 32768, [&](int64_t a, int64_t b) {
+    for (int64_t k = a; k < b; ++k) {
+      T* s[kMaxSlots];
+      for (size_t j = 0; j < kMaxSlots; ++j) s[j] = base[j] ? base[j] + k : nullptr;
+      update(p[k], g[k], s, h);
+    }
+  });
+}
+
+template <class T>
+void update_by_kind(const std::string& kind, T* p, const T* g, T* const* base, const T* h,
+                    int64_t n) {
+  if (kind == "rmsprop") return update_elements<T>(kernels::rmsprop_update<T>, p, g, base, h, n);
+  if (kind == "adagrad") return update_elements<T>(kernels::adagrad_update<T>, p, g, base, h, n);
+  if (kind == "adadelta") return update_elements<T>(kernels::adadelta_update<T>, p, g, base, h, n);
+  if (kind == "adamax") return update_elements<T>(kernels::adamax_update<T>, p, g, base, h, n);
+  if (kind == "nadam") return update_elements<T>(kernels::nadam_update<T>, p, g, base, h, n);
+  if (kind == "lion") return update_elements<T>(kernels::lion_update<T>, p, g, base, h, n);
+  throw ValueError(op_err("optimizer_update", "unknown optimizer '" + kind + "'"));
+}
+
+
+// Slots and hyper-parameters each kind reads (kernels/optim.h), checked up
+// front: a missing slot would otherwise be a null dereference in the kernel.
+void check_kind(const std::string& kind, const std::vector<std::vector<Tensor>>& slots,
+                const std::vector<double>& h) {
+  struct Need {
+    const char* kind;
+    size_t hyper;
+    int slots;
+  };
+  static const Need needs[] = {{"rmsprop", 5, 1}, {"adagrad", 2, 1}, {"adadelta", 3, 2},
+                               {"adamax", 5, 2},  {"nadam", 7, 2},   {"lion", 3, 1}};
+  for (const Need& n : needs) {
+    if (kind != n.kind) continue;
+    if (h.size() != n.hyper) {
+      throw ValueError(op_err("optimizer_update", kind + " takes " + std::to_string(n.hyper) +
+                                                      " hyper-parameters, got " +
+                                                      std::to_string(h.size())));
+    }
+    int needed = n.slots;
+    if (kind == "rmsprop") needed = h[4] != 0 ? 3 : (h[3] > 0 ? 2 : 1);
+    for (int j = 0; j < needed; ++j) {
+      bool optional = kind == "rmsprop" && ((j == 1 && !(h[3] > 0)));
+      if (!optional && (static_cast<int>(slots.size()) <= j || slots[j].empty())) {
+        throw ValueError(op_err("optimizer_update", kind + " needs slot " + std::to_string(j)));
+      }
+    }
+    return;
+  }
+  throw ValueError(op_err("optimizer_update", "unknown optimizer '" + kind + "'"));
+}
+
+}  // namespace
+
+void optimizer_update(const std::string& kind, const std::vector<Tensor>& params,
+                      const std::vector<Tensor>& grads,
+                      const std::vector<std::vector<Tensor>>& slots,
+                      const std::vector<double>& hyper) {
+  const char* op = "optimizer_update";
+  check_kind(kind, slots, hyper);
+  if (slots.size() > kMaxSlots) throw ValueError(op_err(op, "at most 3 slots per parameter"));
+  std::vector<const std::vector<Tensor>*> slot_ptrs;
+  for (const auto& s : slots) {
+    if (!s.empty() && s.size() != params.size()) {
+      throw ValueError(op_err(op, std::to_string(s.size()) + " slots for " +
+                                      std::to_string(params.size()) + " parameters"));
+    }
+    slot_ptrs.push_back(&s);
+  }
+  check_slots(params, grads, slot_ptrs, op);
+  NoGradGuard ng;
+  for (size_t i = 0; i < params.size(); ++i) {
+    Tensor g = as_param_grad(grads[i], params[i]);
+    LAMINA_DISPATCH_FLOAT(params[i].dtype(), op, [&] {
+      using T = scalar_t;
+      std::vector<T> h(hyper.begin(), hyper.end());
+      h.resize(8, T(0));  // kernels read fixed positions; absent ones are 0
+      T* base[kMaxSlots] = {nullptr, nullptr, nullptr};
+      for (size_t j = 0; j < slots.size(); ++j)
+        base[j] = slots[j].empty() ? nullptr : slots[j][i].data<T>();
+      update_by_kind<T>(kind, params[i].data<T>(), g.data<T>(), base, h.data(), params[i].size());
+    });
+  }
+}
+
 }  // namespace lamina

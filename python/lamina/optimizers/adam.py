@@ -175,6 +175,10 @@ class Adamax(Optimizer):
         super().build(variables)
         self._m, self._u = self.add_optimizer_variables(variables, ["momentum", "norm"])
 
+    def _backend_update_step(self, grads, variables, learning_rate):
+        hyper = [learning_rate, self.beta_1, self.beta_2, self.epsilon, 1 - self.beta_1**self._local_step]
+        self._fused_update("adamax", grads, variables, [self._m, self._u], hyper, learning_rate)
+
     def update_step(self, gradient, variable, learning_rate):
         t = self._local_step
         beta_1_power = self.beta_1**t
@@ -229,9 +233,14 @@ class Nadam(Optimizer):
 
     def _backend_update_step(self, grads, variables, learning_rate):
         t = self._local_step
-        u = float(self._u_product.numpy()) * self.beta_1 * (1.0 - 0.5 * 0.96**t)
-        _core.assign(self._u_product, u)
-        super()._backend_update_step(grads, variables, learning_rate)
+        u_t = self.beta_1 * (1.0 - 0.5 * 0.96**t)
+        u_t_1 = self.beta_1 * (1.0 - 0.5 * 0.96 ** (t + 1))
+        u_product_t = float(self._u_product.numpy()) * u_t
+        _core.assign(self._u_product, u_product_t)
+        u_product_t = float(self._u_product.numpy())  # as stored (float32), as update_step reads it
+        hyper = [learning_rate, self.beta_1, self.beta_2, self.epsilon,
+                 u_t_1 / (1 - u_product_t * u_t_1), (1 - u_t) / (1 - u_product_t), 1 - self.beta_2**t]
+        self._fused_update("nadam", grads, variables, [self._momentums, self._velocities], hyper, learning_rate)
 
     def update_step(self, gradient, variable, learning_rate):
         t = self._local_step

@@ -356,6 +356,20 @@ class Optimizer:
         for g, v in zip(grads, variables):
             self.update_step(g, v, learning_rate)
 
+    def _fused_update(self, kind, grads, variables, slots, hyper, learning_rate):
+        """All parameters in one C++ call (`_core.optimizer_update`, formulas in
+        cpp/include/lamina/kernels/optim.h). `slots` lists this optimizer's slot
+        variables by kind (an empty list for a slot its options leave out).
+        A gradient whose dtype or shape differs from its variable (or a core
+        without the fused kernel) takes the per-variable `update_step` path."""
+        if getattr(_core, "optimizer_update", None) is None or any(g.dtype != v.dtype or tuple(g.shape) != tuple(v.shape) for g, v in zip(grads, variables)):
+            return Optimizer._backend_update_step(self, grads, variables, learning_rate)
+        idx = [self._get_variable_index(v) for v in variables]
+        _core.optimizer_update(
+            kind, list(variables), [g if g.is_contiguous() else g.contiguous() for g in grads],
+            [[s[i] for i in idx] if s else [] for s in slots], [float(h) for h in hyper],
+        )
+
     def update_step(self, gradient, variable, learning_rate):
         raise NotImplementedError
 
