@@ -64,7 +64,7 @@ class Adam(Optimizer):
 
     def _backend_update_step(self, grads, variables, learning_rate):
         fused = getattr(_core, "adam_update", None)
-        if fused is None or any(g.dtype != v.dtype or tuple(g.shape) != tuple(v.shape) for g, v in zip(grads, variables)):
+        if fused is None or not self._can_fuse(grads, variables):
             return super()._backend_update_step(grads, variables, learning_rate)
         idx = [self._get_variable_index(v) for v in variables]
         fused(

@@ -356,13 +356,22 @@ class Optimizer:
         for g, v in zip(grads, variables):
             self.update_step(g, v, learning_rate)
 
+    @staticmethod
+    def _can_fuse(grads, variables):
+        """The fused C++ updates take CPU variables with gradients of their own
+        dtype and shape (the CUDA build has no fused update kernels yet)."""
+        return all(
+            g.dtype == v.dtype and tuple(g.shape) == tuple(v.shape) and v.device == "cpu"
+            for g, v in zip(grads, variables)
+        )
+
     def _fused_update(self, kind, grads, variables, slots, hyper, learning_rate):
         """All parameters in one C++ call (`_core.optimizer_update`, formulas in
         cpp/include/lamina/kernels/optim.h). `slots` lists this optimizer's slot
         variables by kind (an empty list for a slot its options leave out).
         A gradient whose dtype or shape differs from its variable (or a core
         without the fused kernel) takes the per-variable `update_step` path."""
-        if getattr(_core, "optimizer_update", None) is None or any(g.dtype != v.dtype or tuple(g.shape) != tuple(v.shape) for g, v in zip(grads, variables)):
+        if getattr(_core, "optimizer_update", None) is None or not self._can_fuse(grads, variables):
             return Optimizer._backend_update_step(self, grads, variables, learning_rate)
         idx = [self._get_variable_index(v) for v in variables]
         _core.optimizer_update(
