@@ -181,7 +181,8 @@ def run_table(args, measures):
         ratio = None
         if lam and tor:
             ratio = tor / lam if unit == "ms" else lam / tor
-        fmt = lambda v: f"{v:10.1f}" if v is not None else f"{'err':>10}"  # noqa: E731
+        digits = 3 if unit == "ms" else 1
+        fmt = lambda v: f"{v:10.{digits}f}" if v is not None else f"{'err':>10}"  # noqa: E731
         mb = lambda fw: f"{res[fw]['rss_mb']:.0f}" if fw in res and "rss_mb" in res[fw] else "-"  # noqa: E731
         print(f"{wid:<4}{kind:<9}{meas:<15}{unit:<10}{batch:>6}{fmt(lam)}{fmt(tor)}"
               f"{(f'{ratio:7.2f}x' if ratio else '       -')}{mb('lamina'):>11}{mb('torch'):>10}",
