@@ -173,6 +173,10 @@ class ArrayDataAdapter(DataAdapter):
                 raise ValueError("You cannot `class_weight` and `sample_weight` at the same time.")
             sample_weight = class_weight_to_sample_weights(y_np, class_weight)
         data = (x,) if y is None and sample_weight is None else ((x, y) if sample_weight is None else (x, y, sample_weight))
+        # As Keras's pack_x_y_sample_weight: inputs alone reach train_step as
+        # `x` itself (a custom train_step may use the batch directly), or as
+        # `(x,)` when x is a tuple/list of inputs.
+        self._bare_x = y is None and sample_weight is None and not isinstance(x, (tuple, list))
         data = tree.map_structure(lambda a: None if a is None else _to_numpy_leaf(a), data)
         self._data = data
         sizes = {}
@@ -222,7 +226,8 @@ class ArrayDataAdapter(DataAdapter):
             else:
                 idx = order[lo:hi]
                 batch = tree.map_structure(lambda a: None if a is None else a[idx], self._data)
-            yield tree.map_structure(_to_tensor_leaf, batch)
+            batch = tree.map_structure(_to_tensor_leaf, batch)
+            yield batch[0] if self._bare_x else batch
 
 
 class GeneratorDataAdapter(DataAdapter):

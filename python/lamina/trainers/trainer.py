@@ -375,6 +375,12 @@ class Trainer:
     def _symbolic_build(self, data_batch):
         """Builds the model (by running it once in inference mode on the first
         batch) so that weights exist before training starts."""
+        if self._has_no_call():
+            # A model that only wraps others for a custom train_step (Keras's VAE
+            # and GAN examples) has nothing to run: as Keras on TensorFlow, build
+            # nothing here; its optimizer builds on the first apply_gradients.
+            self._tw_cache = None
+            return
         unbuilt = not self.built or any(not l.built for l in self._flatten_layers())
         if unbuilt:
             x, _, _ = unpack_x_y_sample_weight(data_batch)
@@ -383,6 +389,11 @@ class Trainer:
         self._tw_cache = None
         if self.optimizer is not None and not self.optimizer.built:
             self.optimizer.build(self.trainable_weights)
+
+    def _has_no_call(self):
+        from lamina.models.model import Model
+
+        return isinstance(self, Model) and getattr(type(self), "call", None) is Model.call
 
     def _check_nan(self, logs, epoch, step):
         loss = logs.get("loss")
