@@ -19,4 +19,4 @@ from lamina.utils.py_dataset import PyDataset, Sequence  # noqa: F401
 from lamina.utils.rng_utils import set_random_seed  # noqa: F401
 from lamina.utils.sequence_utils import pad_sequences  # noqa: F401
 from lamina.utils.dataset_utils import WordTokenizer, split_dataset  # noqa: F401
-from lamina.utils.image_utils import image_grid, save_img  # noqa: F401
+from lamina.utils.image_utils import array_to_img, image_grid, img_to_array, load_img, save_img  # noqa: F401

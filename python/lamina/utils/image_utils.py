@@ -44,7 +44,7 @@ def _to_uint8(x, scale):
         a = a - a.min()
         top = a.max()
         a = a / top * 255.0 if top > 0 else a
-    return np.clip(np.rint(a), 0, 255).astype(np.uint8)
+    return np.clip(a, 0, 255).astype(np.uint8)  # truncating, as Keras's array_to_img
 
 
 def save_img(path, x, data_format=None, file_format=None, scale=True, **kwargs):
@@ -79,3 +79,65 @@ def image_grid(images, ncols=8, pad=1, pad_value=0.0):
         top, left = pad + r * (h + pad), pad + c * (w + pad)
         out[top:top + h, left:left + w] = a[i]
     return out
+
+
+def _pil():
+    try:
+        from PIL import Image
+    except ImportError as e:
+        raise ImportError(
+            "This function returns or reads a PIL image, so it needs Pillow: `pip install pillow`. "
+            "(lamina.utils.save_img writes PNGs without it.)"
+        ) from e
+    return Image
+
+
+def array_to_img(x, data_format=None, scale=True, dtype=None):
+    """A PIL Image from an array (H, W, C) as Keras's: 1 channel gives mode
+    "L", 3 "RGB", 4 "RGBA"; `scale` stretches the values to 0..255."""
+    Image = _pil()
+    a = np.asarray(x)
+    if a.ndim != 3:
+        raise ValueError(f"array_to_img: expected an image array of rank 3, got shape {a.shape}")
+    if data_format == "channels_first":
+        a = np.moveaxis(a, 0, -1)
+    mode = {1: "L", 3: "RGB", 4: "RGBA"}.get(a.shape[-1])
+    if mode is None:
+        raise ValueError(f"array_to_img: unsupported channel number {a.shape[-1]} (1, 3 or 4)")
+    a = _to_uint8(a, scale)
+    return Image.fromarray(a[..., 0] if mode == "L" else a, mode)
+
+
+def img_to_array(img, data_format=None, dtype=None):
+    """A float32 array (H, W, C) (or (C, H, W) with channels_first) from a PIL Image."""
+    a = np.asarray(img, dtype=dtype or "float32")
+    if a.ndim == 2:
+        a = a[..., None]
+    if a.ndim != 3:
+        raise ValueError(f"img_to_array: unsupported image shape {a.shape}")
+    return np.moveaxis(a, -1, 0) if data_format == "channels_first" else a
+
+
+def load_img(path, color_mode="rgb", target_size=None, interpolation="nearest", keep_aspect_ratio=False):
+    """Loads an image file into a PIL Image (as Keras's; needs Pillow)."""
+    Image = _pil()
+    modes = {"grayscale": "L", "rgb": "RGB", "rgba": "RGBA"}
+    if color_mode not in modes:
+        raise ValueError(f'color_mode must be "grayscale", "rgb" or "rgba", got {color_mode!r}')
+    with open(os.fspath(path), "rb") as f:
+        img = Image.open(f)
+        img.load()
+    img = img.convert(modes[color_mode])
+    if target_size is not None:
+        size = (target_size[1], target_size[0])
+        if img.size != size:
+            resample = getattr(Image, interpolation.upper(), None)
+            if resample is None:
+                raise ValueError(f"load_img: unknown interpolation {interpolation!r}")
+            if keep_aspect_ratio:
+                w, h = img.size
+                cw, ch = (w, int(w * size[1] / size[0])) if w * size[1] <= h * size[0] else (int(h * size[0] / size[1]), h)
+                left, top = (w - cw) // 2, (h - ch) // 2
+                img = img.crop((left, top, left + cw, top + ch))
+            img = img.resize(size, resample)
+    return img
