@@ -59,7 +59,7 @@ class ModelCheckpoint(MonitorCallback):
                     "When using `save_weights_only=True` in `ModelCheckpoint`, the filepath provided must end "
                     f"in `.weights.npz` (lamina weights format). Received: filepath={self.filepath}"
                 )
-        elif not self.filepath.endswith(".lamina"):
+        elif not self.filepath.endswith((".lamina", ".keras")):  # ".keras": lamina's archive, see save_model
             raise ValueError(
                 "The filepath provided must end in `.lamina` (lamina model format). Received: "
                 f"filepath={self.filepath}"

@@ -288,7 +288,15 @@ def save_model(model, filepath, overwrite=True, zipped=True, **kwargs):
     """Saves `model` (architecture, weights, optimizer state, compile
     settings) to a `.lamina` archive, atomically."""
     filepath = os.fspath(filepath)
-    if not filepath.endswith(".lamina"):
+    if filepath.endswith(".keras"):
+        # Ported Keras scripts save to "x.keras": write lamina's archive there
+        # rather than fail at the end of a training run, and say what it is.
+        warnings.warn(
+            f"Saving to '{filepath}' in lamina's format (a zip laid out like Keras's, weights as npz): "
+            "lamina.models.load_model reads it, Keras cannot. Use the `.lamina` extension to make that plain.",
+            UserWarning, stacklevel=3,
+        )
+    elif not filepath.endswith(".lamina"):
         raise ValueError(
             f"Invalid filepath extension for saving. Please add the `.lamina` extension to the path "
             f"(received: filepath={filepath}). Use `model.save_weights('x.weights.npz')` for weights only."
@@ -349,6 +357,11 @@ def read_archive(filepath):
                 metadata = json.loads(meta_bytes.decode("utf-8"))
             except Exception as e:  # noqa: BLE001
                 raise ValueError(f"'{filepath}' is corrupted: unreadable metadata.json ({e}).") from e
+            if isinstance(metadata, dict) and "keras_version" in metadata:
+                raise ValueError(
+                    f"'{filepath}' was saved by Keras {metadata['keras_version']}: lamina reads its own archives "
+                    "only. Rebuild the model in lamina and move the weights with get_weights/set_weights."
+                )
             if not isinstance(metadata, dict) or "format_version" not in metadata:
                 raise ValueError(f"'{filepath}' is not a lamina model archive (metadata.json has no format_version).")
             version = metadata["format_version"]
@@ -508,7 +521,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         raise ModelLoadError(
             f"'{filepath}' is a weights file; build the model and call `model.load_weights('{filepath}')`."
         )
-    if filepath.endswith((".h5", ".hdf5", ".keras")):
+    if filepath.endswith((".h5", ".hdf5")):
         raise ModelLoadError(f"'{filepath}': lamina reads its own `.lamina` archives only, not Keras/HDF5 files.")
     try:
         metadata, config, store = read_archive(filepath)

@@ -1096,3 +1096,35 @@ def test_crafted_huge_layer_is_refused_before_allocating(tmp_path):
     assert str(crafted) in str(info.value) and "Dense" in str(info.value)
     # the limit holds only while loading
     assert lamina.Variable(initializer="zeros", shape=(3_000_000,)).shape == (3_000_000,)
+
+
+# ---- ported Keras scripts: ".keras" paths ---------------------------------------------
+def test_keras_extension_saves_lamina_archive_with_a_warning(tmp_path):
+    model = _mlp()
+    model.fit(*_data(), epochs=1, verbose=0)
+    path = tmp_path / "ported.keras"
+    with pytest.warns(UserWarning, match="Keras cannot"):
+        model.save(path)
+    loaded = lamina.models.load_model(path)
+    assert _weights_equal(loaded, model)
+
+
+def test_real_keras_archive_is_refused_clearly(tmp_path):
+    import zipfile
+
+    path = tmp_path / "from_keras.keras"
+    with zipfile.ZipFile(path, "w") as zf:  # the layout Keras 3 writes
+        zf.writestr("metadata.json", json.dumps({"keras_version": "3.15.1", "date_saved": "2026-11-30"}))
+        zf.writestr("config.json", "{}")
+        zf.writestr("model.weights.h5", b"\x89HDF\r\n\x1a\n")
+    with pytest.raises(lamina.saving.ModelLoadError, match="saved by Keras 3.15.1"):
+        lamina.models.load_model(path)
+
+
+def test_model_checkpoint_accepts_keras_extension(tmp_path):
+    x, y = _data()
+    model = _mlp()
+    cb = lamina.callbacks.ModelCheckpoint(str(tmp_path / "best.keras"), save_best_only=True, monitor="loss")
+    with pytest.warns(UserWarning, match="Keras cannot"):
+        model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
+    assert _weights_equal(lamina.models.load_model(tmp_path / "best.keras"), model)
