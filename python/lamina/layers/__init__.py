@@ -52,6 +52,7 @@ from lamina.layers.preprocessing.random_rotation import RandomRotation
 from lamina.layers.preprocessing.random_translation import RandomTranslation
 from lamina.layers.preprocessing.random_zoom import RandomZoom
 from lamina.layers.preprocessing.rescaling import Rescaling
+from lamina.layers.preprocessing.resizing import CenterCrop, Resizing
 from lamina.layers.regularization.dropout import Dropout, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D
 from lamina.layers.regularization.gaussian import ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise
 from lamina.layers.reshaping.cropping import Cropping1D, Cropping2D

@@ -114,6 +114,8 @@ SPECS = {
     "RandomTranslation": (lambda: L.RandomTranslation(0.2, 0.2, seed=3), (4, 4, 3), "float"),
     "RandomZoom": (lambda: L.RandomZoom(0.2, seed=3), (4, 4, 3), "float"),
     "RandomCrop": (lambda: L.RandomCrop(3, 3, seed=3), (4, 4, 3), "float"),
+    "Resizing": (lambda: L.Resizing(3, 5), (4, 4, 3), "float"),
+    "CenterCrop": (lambda: L.CenterCrop(3, 2), (4, 4, 3), "float"),
 }
 
 

@@ -884,6 +884,8 @@ _LAYER_RECIPES = {
     layers.TimeDistributed: ([(6, 4)], lambda x: layers.TimeDistributed(layers.Dense(2))(x)),
     layers.RandomContrast: ([(6, 6, 3)], lambda x: layers.RandomContrast(0.2)(x)),
     layers.RandomCrop: ([(6, 6, 3)], lambda x: layers.RandomCrop(4, 4)(x)),
+    layers.Resizing: ([(6, 6, 3)], lambda x: layers.Resizing(4, 5, interpolation="nearest")(x)),
+    layers.CenterCrop: ([(6, 6, 3)], lambda x: layers.CenterCrop(4, 3)(x)),
     layers.RandomFlip: ([(6, 6, 3)], lambda x: layers.RandomFlip()(x)),
     layers.RandomRotation: ([(6, 6, 3)], lambda x: layers.RandomRotation(0.1)(x)),
     layers.RandomTranslation: ([(6, 6, 3)], lambda x: layers.RandomTranslation(0.1, 0.1)(x)),

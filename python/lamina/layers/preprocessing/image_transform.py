@@ -176,12 +176,17 @@ def compute_affine_matrix(angle, translate_x, translate_y, scale, shear_x, shear
     return np.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1).astype(np.float32)
 
 
-def _resize_axis(x, axis, size):
+def _resize_axis(x, axis, size, interpolation="bilinear"):
     """Bilinear, half-pixel centres, no antialiasing (torch's interpolate with
-    align_corners=False, which keras.ops.image.resize uses)."""
+    align_corners=False, which keras.ops.image.resize uses); "nearest" takes
+    the source pixel under the output pixel's centre, floor((i + 0.5) * in / out)
+    (torch's "nearest-exact", which Keras uses; TF and JAX agree)."""
     n_in = x.shape[axis]
     if n_in == size:
         return x
+    if interpolation == "nearest":
+        idx = np.minimum(np.floor((np.arange(size) + 0.5) * (n_in / size)).astype(np.int64), n_in - 1)
+        return np.take(x, idx, axis=axis)
     src = (np.arange(size, dtype=np.float64) + 0.5) * (n_in / size) - 0.5
     src = np.maximum(src, 0.0)
     lo = np.floor(src).astype(np.int64)
@@ -193,6 +198,14 @@ def _resize_axis(x, axis, size):
     return np.take(x, lo, axis=axis) * (1 - frac) + np.take(x, hi, axis=axis) * frac
 
 
-def resize_bilinear(images, height, width, h_axis, w_axis):
+def resize_bilinear(images, height, width, h_axis, w_axis, interpolation="bilinear"):
     """NumPy `images` resized to (height, width) along the given axes."""
-    return _resize_axis(_resize_axis(images, h_axis, height), w_axis, width)
+    return _resize_axis(_resize_axis(images, h_axis, height, interpolation), w_axis, width, interpolation)
+
+
+def center_window(in_h, in_w, height, width):
+    """(top, left, rows, cols) of the largest centred window with the aspect
+    ratio height:width (Keras's crop_to_aspect_ratio)."""
+    crop_h = max(min(in_h, int(float(in_w * height) / width)), 1)
+    crop_w = max(min(in_w, int(float(in_h * width) / height)), 1)
+    return int((in_h - crop_h) / 2), int((in_w - crop_w) / 2), crop_h, crop_w

@@ -6,7 +6,7 @@ import numpy as np
 from lamina import _core
 from lamina.backend.symbolic import in_symbolic_scope
 from lamina.layers.preprocessing.base_image_layer import BaseImageLayer
-from lamina.layers.preprocessing.image_transform import resize_bilinear
+from lamina.layers.preprocessing.image_transform import center_window, resize_bilinear
 from lamina.utils.rng_utils import make_default_seed
 
 
@@ -44,9 +44,7 @@ class RandomCrop(BaseImageLayer):
             left = int(self._uniform((), 0.0, float(in_w - self.width + 1)))
             return top, left, self.height, self.width
         # The largest centred window with the target aspect ratio.
-        crop_h = max(min(in_h, int(float(in_w * self.height) / self.width)), 1)
-        crop_w = max(min(in_w, int(float(in_h * self.width) / self.height)), 1)
-        top, left = int((in_h - crop_h) / 2), int((in_w - crop_w) / 2)
+        top, left, crop_h, crop_w = center_window(in_h, in_w, self.height, self.width)
         if training:
             # Keras 3.15's training code cuts a target-sized window at that
             # corner instead (then resizes what the image holds of it): kept,
