@@ -142,11 +142,16 @@ void check_kind(const std::string& kind, const std::vector<std::vector<Tensor>>&
                                                       " hyper-parameters, got " +
                                                       std::to_string(h.size())));
     }
-    int needed = n.slots;
-    if (kind == "rmsprop") needed = h[4] != 0 ? 3 : (h[3] > 0 ? 2 : 1);
-    for (int j = 0; j < needed; ++j) {
-      bool optional = kind == "rmsprop" && ((j == 1 && !(h[3] > 0)));
-      if (!optional && (static_cast<int>(slots.size()) <= j || slots[j].empty())) {
+    // The slots the kernel dereferences: RMSprop's momentum and average
+    // gradient only when momentum > 0 and centered.
+    std::vector<int> required;
+    for (int j = 0; j < n.slots; ++j) required.push_back(j);
+    if (kind == "rmsprop") {
+      if (h[3] > 0) required.push_back(1);
+      if (h[4] != 0) required.push_back(2);
+    }
+    for (int j : required) {
+      if (static_cast<int>(slots.size()) <= j || slots[j].empty()) {
         throw ValueError(op_err("optimizer_update", kind + " needs slot " + std::to_string(j)));
       }
     }

@@ -11,6 +11,12 @@ from lamina.callbacks.callback import Callback
 from lamina.callbacks.monitor_callback import MonitorCallback
 
 
+def _model_extensions():
+    from lamina.saving import saving_lib  # imported late: saving imports the callbacks' models
+
+    return saving_lib.MODEL_EXTENSIONS
+
+
 class ModelCheckpoint(MonitorCallback):
     """Saves the model (or its weights) during training.
 
@@ -59,7 +65,7 @@ class ModelCheckpoint(MonitorCallback):
                     "When using `save_weights_only=True` in `ModelCheckpoint`, the filepath provided must end "
                     f"in `.weights.npz` (lamina weights format). Received: filepath={self.filepath}"
                 )
-        elif not self.filepath.endswith((".lamina", ".keras")):  # ".keras": lamina's archive, see save_model
+        elif not self.filepath.endswith(_model_extensions()):
             raise ValueError(
                 "The filepath provided must end in `.lamina` (lamina model format). Received: "
                 f"filepath={self.filepath}"

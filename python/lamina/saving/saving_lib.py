@@ -284,6 +284,11 @@ def _model_config(model):
     return config
 
 
+# Whole-model paths save_model takes: ".keras" (from ported Keras scripts)
+# holds lamina's archive too, with a warning.
+MODEL_EXTENSIONS = (".lamina", ".keras")
+
+
 def save_model(model, filepath, overwrite=True, zipped=True, **kwargs):
     """Saves `model` (architecture, weights, optimizer state, compile
     settings) to a `.lamina` archive, atomically."""
@@ -296,7 +301,7 @@ def save_model(model, filepath, overwrite=True, zipped=True, **kwargs):
             "lamina.models.load_model reads it, Keras cannot. Use the `.lamina` extension to make that plain.",
             UserWarning, stacklevel=3,
         )
-    elif not filepath.endswith(".lamina"):
+    elif not filepath.endswith(MODEL_EXTENSIONS):
         raise ValueError(
             f"Invalid filepath extension for saving. Please add the `.lamina` extension to the path "
             f"(received: filepath={filepath}). Use `model.save_weights('x.weights.npz')` for weights only."
