@@ -1,0 +1,313 @@
+// Direct stride-1 convolution, forward and both gradients, for float32 NHWC.
+//
+// Forward (and dx, which is the forward convolution of the zero-padded dy with
+// the flipped, transposed kernel) works on one zero-padded image at a time,
+// stored channel-planar. Output pixels are taken over the padded width, so a
+// run of P consecutive "virtual" pixels reads P consecutive floats of each
+// plane for every tap: the micro-kernel broadcasts them at constant offsets
+// and accumulates P x (FV x 16) outputs in registers; the few virtual pixels
+// that fall in the padding columns are computed and dropped.
+//
+// dw sums x-tap times dy over every pixel: the image is padded in NHWC, a
+// block of CB input channels is broadcast per pixel against FV vectors of dy,
+// and the CB x FV accumulators stay in registers for the whole image.
+#include "cpu/conv_direct.h"
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "lamina/threads.h"
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+namespace lamina::cpu {
+
+#if defined(__AVX512F__)
+
+namespace {
+
+constexpr int kLanes = 16;
+
+// P virtual pixels x FV*16 output channels of one tile into out (P rows of
+// FV*16 floats). a: the planes at the tile's first pixel; toff: tap offsets
+// in pixels; w: [tap][cin][fout] at this tile's first output channel.
+template <int P, int FV>
+void fwd_tile(const float* a, int64_t qs, int64_t cin, const int64_t* toff, int ntap,
+              const float* w, int64_t fout, float* out) {
+  __m512 acc[P][FV];
+#pragma GCC unroll 32
+  for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+    for (int v = 0; v < FV; ++v) acc[p][v] = _mm512_setzero_ps();
+  for (int t = 0; t < ntap; ++t) {
+    const float* at = a + toff[t];
+    const float* wt = w + t * cin * fout;
+    for (int64_t c = 0; c < cin; ++c, at += qs, wt += fout) {
+      __m512 wv[FV];
+#pragma GCC unroll 4
+      for (int v = 0; v < FV; ++v) wv[v] = _mm512_loadu_ps(wt + kLanes * v);
+#pragma GCC unroll 32
+      for (int p = 0; p < P; ++p) {
+        __m512 b = _mm512_set1_ps(at[p]);
+#pragma GCC unroll 4
+        for (int v = 0; v < FV; ++v) acc[p][v] = _mm512_fmadd_ps(b, wv[v], acc[p][v]);
+      }
+    }
+  }
+#pragma GCC unroll 32
+  for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+    for (int v = 0; v < FV; ++v) _mm512_storeu_ps(out + (p * FV + v) * kLanes, acc[p][v]);
+}
+
+// A zero-padded image in planes, as the window slides over it. Input row y
+// starts at grid row y + top, column `left`; between the data of two rows lie
+// ws - w_in zero columns, shared as the right padding of one row and the left
+// padding of the next, so the grid is only max(left, right) wider than the
+// input and few virtual pixels are wasted.
+struct Planes {
+  int64_t ws = 0, qs = 0;  // grid width, floats per plane
+  std::vector<float> buf;
+};
+
+void size_planes(Planes& pl, int64_t c, int64_t h_in, int64_t w_in, int64_t top, int64_t left,
+                 int64_t h_out, int64_t w_out, int64_t span_h, int64_t span_w, int P) {
+  if (!pl.buf.empty()) return;
+  const int64_t right = std::max<int64_t>(0, w_out + span_w - 1 - left - w_in);
+  pl.ws = std::max(w_in + std::max(left, right), w_out);
+  const int64_t hs = std::max(h_out + span_h - 1, top + h_in);
+  // Every read of the tiles: the last may run P - 1 pixels past the output,
+  // plus the furthest tap.
+  const int64_t reads = h_out * pl.ws + P + (span_h - 1) * pl.ws + span_w;
+  pl.qs = std::max(hs * pl.ws, reads) + kLanes;
+  pl.buf.resize(pl.qs * c);
+}
+
+// img (h, w, c) NHWC into the planes at (top, left).
+void fill_planes(const float* img, int64_t h, int64_t w, int64_t c, int64_t top, int64_t left,
+                 Planes& pl) {
+  std::fill(pl.buf.begin(), pl.buf.end(), 0.0f);
+  for (int64_t y = 0; y < h; ++y) {
+    float* row = pl.buf.data() + (y + top) * pl.ws + left;
+    const float* src = img + y * w * c;
+    for (int64_t x = 0; x < w; ++x)
+      for (int64_t k = 0; k < c; ++k) row[k * pl.qs + x] = src[x * c + k];
+  }
+}
+
+// The h_out x w_out output of pl convolved with w ([ntap][cin][fout]) into
+// dst (NHWC), P virtual pixels at a time; those past w_out are dropped.
+template <int P, int FV>
+void conv_planes(const Planes& pl, int64_t cin, const std::vector<int64_t>& toff, const float* w,
+                 int64_t fout, int64_t h_out, int64_t w_out, float* dst) {
+  alignas(64) float tile[P * FV * kLanes];
+  const int64_t q1 = h_out * pl.ws, fb_step = FV * kLanes;
+  for (int64_t q = 0; q < q1; q += P) {
+    for (int64_t fb = 0; fb < fout; fb += fb_step) {
+      fwd_tile<P, FV>(pl.buf.data() + q, pl.qs, cin, toff.data(), static_cast<int>(toff.size()),
+                      w + fb, fout, tile);
+      int64_t r = q / pl.ws, col = q % pl.ws;
+      for (int p = 0; p < P && q + p < q1; ++p) {
+        if (col < w_out)
+          std::memcpy(dst + (r * w_out + col) * fout + fb, tile + p * fb_step,
+                      fb_step * sizeof(float));
+        if (++col == pl.ws) col = 0, ++r;
+      }
+    }
+  }
+}
+
+// Register blocking by output channels: P x FV accumulators fill ~28 of the
+// 32 vector registers, leaving room for the FV kernel vectors. 0: no tile fits.
+int tile_fv(int64_t fout) { return fout % 64 == 0 ? 4 : fout % 32 == 0 ? 2 : fout % 16 == 0 ? 1 : 0; }
+
+std::vector<int64_t> tap_offsets(const Window2d& g, int64_t ws) {
+  std::vector<int64_t> off;
+  for (int64_t i = 0; i < g.kh; ++i)
+    for (int64_t j = 0; j < g.kw; ++j) off.push_back(i * g.dh * ws + j * g.dw);
+  return off;
+}
+
+int64_t span(int64_t k, int64_t d) { return (k - 1) * d + 1; }
+
+// Parallel over images; each thread keeps one scratch state for its images.
+template <class State, class Fn>
+void per_image(int64_t n, Fn&& fn) {
+  parallel_for(n, 1, [&](int64_t n0, int64_t n1) {
+    State s;
+    for (int64_t i = n0; i < n1; ++i) fn(s, i);
+  });
+}
+
+bool applies(const Tensor& x, const Window2d& g) {
+  // Images are the unit of parallel work: fewer images than threads would
+  // leave a thread idle, where im2col splits by rows instead.
+  return x.dtype() == Dtype::Float32 && g.sh == 1 && g.sw == 1 && g.n >= get_num_threads();
+}
+
+// ---- forward ---------------------------------------------------------------
+
+template <int P, int FV>
+void forward(const float* x, const float* w, const Window2d& g, int64_t F, float* y) {
+  const int64_t sh = span(g.kh, g.dh), sw = span(g.kw, g.dw);
+  per_image<Planes>(g.n, [&](Planes& pl, int64_t n) {
+    size_planes(pl, g.c, g.h, g.w, g.pt, g.pl, g.oh, g.ow, sh, sw, P);
+    fill_planes(x + n * g.h * g.w * g.c, g.h, g.w, g.c, g.pt, g.pl, pl);
+    conv_planes<P, FV>(pl, g.c, tap_offsets(g, pl.ws), w, F, g.oh, g.ow, y + n * g.oh * g.ow * F);
+  });
+}
+
+// ---- dx: forward convolution of padded dy with the flipped kernel ----------
+//
+// dx[y, x] = sum over taps (i', j') of dy[y - pt + i', x - pl + j'] (zero
+// outside dy) times w[kh-1-i', kw-1-j'] transposed (dilation scales the
+// offsets): dy is padded by (span-1-pt, span-1-pl) before.
+
+template <int P, int FV>
+void backward_input(const float* gy, const float* w, const Window2d& g, int64_t F, float* dx) {
+  const int64_t sh = span(g.kh, g.dh), sw = span(g.kw, g.dw);
+  // wf[i'][j'][f][c] = w[kh-1-i'][kw-1-j'][c][f]
+  std::vector<float> wf(g.kh * g.kw * F * g.c);
+  for (int64_t i = 0; i < g.kh; ++i)
+    for (int64_t j = 0; j < g.kw; ++j) {
+      const float* src = w + ((g.kh - 1 - i) * g.kw + (g.kw - 1 - j)) * g.c * F;
+      float* dst = wf.data() + (i * g.kw + j) * F * g.c;
+      for (int64_t c = 0; c < g.c; ++c)
+        for (int64_t f = 0; f < F; ++f) dst[f * g.c + c] = src[c * F + f];
+    }
+  const int64_t top = sh - 1 - g.pt, left = sw - 1 - g.pl;
+  per_image<Planes>(g.n, [&](Planes& pl, int64_t n) {
+    size_planes(pl, F, g.oh, g.ow, top, left, g.h, g.w, sh, sw, P);
+    fill_planes(gy + n * g.oh * g.ow * F, g.oh, g.ow, F, top, left, pl);
+    conv_planes<P, FV>(pl, F, tap_offsets(g, pl.ws), wf.data(), g.c, g.h, g.w,
+                       dx + n * g.h * g.w * g.c);
+  });
+}
+
+// ---- dw ---------------------------------------------------------------------
+
+// part[(t, c0 + k), fb + v*16] += sum over pixels of x-tap(c0 + k) * dy(fb + v*16).
+template <int CB, int FV>
+void dw_block(const float* xp, int64_t wp, int64_t C, int64_t toff, const float* dy, int64_t oh,
+              int64_t ow, int64_t F, float* part) {
+  __m512 acc[CB][FV];
+#pragma GCC unroll 16
+  for (int k = 0; k < CB; ++k)
+#pragma GCC unroll 4
+    for (int v = 0; v < FV; ++v) acc[k][v] = _mm512_loadu_ps(part + k * F + v * kLanes);
+  for (int64_t oy = 0; oy < oh; ++oy) {
+    const float* xr = xp + (oy * wp + toff) * C;
+    const float* dr = dy + oy * ow * F;
+    for (int64_t ox = 0; ox < ow; ++ox, xr += C, dr += F) {
+      __m512 dv[FV];
+#pragma GCC unroll 4
+      for (int v = 0; v < FV; ++v) dv[v] = _mm512_loadu_ps(dr + v * kLanes);
+#pragma GCC unroll 16
+      for (int k = 0; k < CB; ++k) {
+        __m512 b = _mm512_set1_ps(xr[k]);
+#pragma GCC unroll 4
+        for (int v = 0; v < FV; ++v) acc[k][v] = _mm512_fmadd_ps(b, dv[v], acc[k][v]);
+      }
+    }
+  }
+#pragma GCC unroll 16
+  for (int k = 0; k < CB; ++k)
+#pragma GCC unroll 4
+    for (int v = 0; v < FV; ++v) _mm512_storeu_ps(part + k * F + v * kLanes, acc[k][v]);
+}
+
+struct DwState {
+  std::vector<float> xp, part;
+};
+
+template <int CB, int FV>
+void backward_kernel(const float* x, const float* gy, const Window2d& g, int64_t F, float* dw) {
+  const int64_t hp = g.oh + span(g.kh, g.dh) - 1, wp = g.ow + span(g.kw, g.dw) - 1;
+  const auto toff = tap_offsets(g, wp);
+  const int64_t K = g.kh * g.kw * g.c;
+  std::vector<std::pair<int64_t, std::vector<float>>> partials;  // (first image, sums)
+  std::mutex mu;
+  parallel_for(g.n, 1, [&](int64_t n0, int64_t n1) {
+    std::vector<float> xp(hp * wp * g.c, 0.0f), part(K * F, 0.0f);
+    for (int64_t n = n0; n < n1; ++n) {
+      const float* img = x + n * g.h * g.w * g.c;
+      for (int64_t y = 0; y < g.h; ++y)
+        std::memcpy(xp.data() + ((y + g.pt) * wp + g.pl) * g.c, img + y * g.w * g.c,
+                    g.w * g.c * sizeof(float));
+      const float* dy = gy + n * g.oh * g.ow * F;
+      for (size_t t = 0; t < toff.size(); ++t)
+        for (int64_t c0 = 0; c0 < g.c; c0 += CB)
+          for (int64_t fb = 0; fb < F; fb += FV * kLanes)
+            dw_block<CB, FV>(xp.data() + c0, wp, g.c, toff[t], dy + fb, g.oh, g.ow, F,
+                             part.data() + (t * g.c + c0) * F + fb);
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    partials.emplace_back(n0, std::move(part));
+  });
+  // Added in image order, so a run's result does not depend on which thread
+  // finished first.
+  std::sort(partials.begin(), partials.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::fill(dw, dw + K * F, 0.0f);
+  for (const auto& p : partials)
+    for (int64_t i = 0; i < K * F; ++i) dw[i] += p.second[i];
+}
+
+bool backward_weights(const float* x, const float* gy, const Window2d& g, int64_t F, float* dw) {
+  if (F % 32 == 0 && g.c % 8 == 0) return backward_kernel<8, 2>(x, gy, g, F, dw), true;
+  if (F % 16 == 0 && g.c % 16 == 0) return backward_kernel<16, 1>(x, gy, g, F, dw), true;
+  if (F % 16 == 0 && g.c % 8 == 0) return backward_kernel<8, 1>(x, gy, g, F, dw), true;
+  return false;
+}
+
+}  // namespace
+
+bool conv2d_direct(const Tensor& x, const Tensor& w, const Window2d& g, const Tensor& y) {
+  if (!applies(x, g)) return false;
+  const int64_t F = w.shape()[3];
+  const float *xs = x.data<float>(), *ws = w.data<float>();
+  switch (tile_fv(F)) {
+    case 4: return forward<6, 4>(xs, ws, g, F, y.data<float>()), true;
+    case 2: return forward<14, 2>(xs, ws, g, F, y.data<float>()), true;
+    case 1: return forward<28, 1>(xs, ws, g, F, y.data<float>()), true;
+    default: return false;
+  }
+}
+
+ConvGrads conv2d_backward_direct(const Tensor& x, const Tensor& w, const Window2d& g,
+                                 const Tensor& gy, const Tensor& dx, const Tensor& dw) {
+  ConvGrads done{false, false};
+  if (!applies(x, g)) return done;
+  const int64_t F = w.shape()[3];
+  const float *gys = gy.data<float>(), *ws = w.data<float>();
+  if (dx.defined()) {
+    done.dx = true;
+    switch (tile_fv(g.c)) {
+      case 4: backward_input<6, 4>(gys, ws, g, F, dx.data<float>()); break;
+      case 2: backward_input<14, 2>(gys, ws, g, F, dx.data<float>()); break;
+      case 1: backward_input<28, 1>(gys, ws, g, F, dx.data<float>()); break;
+      default: done.dx = false;
+    }
+  }
+  if (dw.defined())
+    done.dw = backward_weights(x.data<float>(), gys, g, F, dw.data<float>());
+  return done;
+}
+
+#else  // no AVX-512: the im2col path handles every case
+
+bool conv2d_direct(const Tensor&, const Tensor&, const Window2d&, const Tensor&) { return false; }
+
+ConvGrads conv2d_backward_direct(const Tensor&, const Tensor&, const Window2d&, const Tensor&,
+                                 const Tensor&, const Tensor&) {
+  return {false, false};
+}
+
+#endif
+
+}  // namespace lamina::cpu
