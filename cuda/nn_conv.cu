@@ -106,6 +106,7 @@ void conv2d_backward(const Tensor& x, const Tensor& w, const Window2d& g, const 
     Tensor part = dw.defined() ? empty({K, F}, x.dtype(), Device::CUDA) : Tensor();
     Tensor dw2 = dw.defined() ? nn::view2(dw, K, F, F, 1) : Tensor();  // shaped like part
     if (dw.defined()) fill(dw, 0.0);
+    if (dx.defined()) fill(dx, 0.0);  // col2im adds into it
     for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
       const int64_t nimg = std::min(chunk, g.n - n0), rows = nimg * per_img;
       Tensor gyc = nn::view2(gy, rows, F, F, 1, n0 * per_img * F);

@@ -85,7 +85,7 @@ struct NnBackend {
                              const Tensor& dbias);
   // y (N*oh*ow, F) = im2col(x) @ w (K, F) without materialising the columns.
   void (*conv2d)(const Tensor& x, const Tensor& w, const Window2d& g, const Tensor& y);
-  // dx (zeroed, like x) and dw (K, F), each only when defined.
+  // dx (like x, written over) and dw (K, F), each only when defined.
   void (*conv2d_backward)(const Tensor& x, const Tensor& w, const Window2d& g, const Tensor& gy,
                           const Tensor& dx, const Tensor& dw);
 };

@@ -118,6 +118,8 @@ void conv2d_backward(const Tensor& x, const Tensor& w, const Window2d& g, const 
         if (n0 >= n1) continue;
         std::vector<T> buf(blk * K);
         if (dw.defined()) partial[t].assign(K * F, T(0));
+        if (dx.defined())  // col2im adds into this thread's images
+          std::fill(dx.data<T>() + n0 * g.h * g.w * g.c, dx.data<T>() + n1 * g.h * g.w * g.c, T(0));
         for (int64_t r0 = n0 * per_img; r0 < n1 * per_img; r0 += blk) {
           int64_t r1 = std::min(n1 * per_img, r0 + blk);
           const T* gyb = gy.data<T>() + r0 * F;

@@ -67,7 +67,7 @@ Tensor conv2d_single(const Tensor& x_in, const Tensor& kernel_in, std::pair<int6
   Tensor out = empty({g.n, g.oh, g.ow, F}, x.dtype(), x.device());
   nn_backend(x.device(), "conv2d").conv2d(x, kernel, g, out);
   return record("conv2d", {x, kernel}, out, [x, kernel, g](const Tensor& gout) {
-    Tensor dx = x.requires_grad() ? zeros(x.shape(), x.dtype(), x.device()) : Tensor();
+    Tensor dx = x.requires_grad() ? empty(x.shape(), x.dtype(), x.device()) : Tensor();
     Tensor dw = kernel.requires_grad() ? empty(kernel.shape(), x.dtype(), x.device()) : Tensor();
     nn_backend(x.device(), "conv2d").conv2d_backward(detach(x), detach(kernel), g, contiguous(gout), dx, dw);
     return std::vector<Tensor>{dx, dw};
