@@ -2,11 +2,11 @@
 //
 // Forward (and dx, which is the forward convolution of the zero-padded dy with
 // the flipped, transposed kernel) works on one zero-padded image at a time,
-// stored channel-planar. Output pixels are taken over the padded width, so a
-// run of P consecutive "virtual" pixels reads P consecutive floats of each
-// plane for every tap: the micro-kernel broadcasts them at constant offsets
-// and accumulates P x (FV x 16) outputs in registers; the few virtual pixels
-// that fall in the padding columns are computed and dropped.
+// stored channel-planar, so a run of P pixels of one output row reads P
+// consecutive floats of each plane for every tap: the micro-kernel broadcasts
+// them at constant offsets and accumulates P x (FV x 16) outputs in
+// registers. A row is cut into equal runs of at most 28 / FV pixels, one
+// micro-kernel instance per run length, so no padding pixel is computed.
 //
 // dw sums x-tap times dy over every pixel: the image is padded in NHWC, a
 // block of CB input channels is broadcast per pixel against FV vectors of dy,
@@ -14,6 +14,7 @@
 #include "cpu/conv_direct.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <mutex>
 #include <utility>
@@ -33,11 +34,11 @@ namespace {
 
 constexpr int kLanes = 16;
 
-// P virtual pixels x FV*16 output channels of one tile into out (P rows of
-// FV*16 floats). a: the planes at the tile's first pixel; toff: tap offsets
-// in pixels; w: [tap][cin][fout] at this tile's first output channel.
+// P pixels x FV*16 output channels of one run into out (NHWC, at the run's
+// first pixel and channel). a: the planes at the run's first pixel; toff: tap
+// offsets in pixels; w: [tap][cin][fout] at the run's first output channel.
 template <int P, int FV>
-void fwd_tile(const float* a, int64_t qs, int64_t cin, const int64_t* toff, int ntap,
+void run_tile(const float* a, int64_t qs, int64_t cin, const int64_t* toff, int ntap,
               const float* w, int64_t fout, float* out) {
   __m512 acc[P][FV];
 #pragma GCC unroll 32
@@ -62,7 +63,26 @@ void fwd_tile(const float* a, int64_t qs, int64_t cin, const int64_t* toff, int 
 #pragma GCC unroll 32
   for (int p = 0; p < P; ++p)
 #pragma GCC unroll 4
-    for (int v = 0; v < FV; ++v) _mm512_storeu_ps(out + (p * FV + v) * kLanes, acc[p][v]);
+    for (int v = 0; v < FV; ++v) _mm512_storeu_ps(out + p * fout + v * kLanes, acc[p][v]);
+}
+
+using RunTile = void (*)(const float*, int64_t, int64_t, const int64_t*, int, const float*,
+                         int64_t, float*);
+
+// Register blocking by output channels: runs of up to 28 / FV pixels keep
+// P x FV accumulators in ~28 of the 32 vector registers.
+constexpr int max_run(int fv) { return 28 / fv; }
+
+template <int FV, int... I>
+constexpr std::array<RunTile, sizeof...(I)> run_tiles(std::integer_sequence<int, I...>) {
+  return {&run_tile<I + 1, FV>...};
+}
+
+// The micro-kernel for runs of p pixels (1 <= p <= max_run(fv)).
+RunTile run_kernel(int fv, int p) {
+  static constexpr auto t1 = run_tiles<1>(std::make_integer_sequence<int, max_run(1)>());
+  static constexpr auto t2 = run_tiles<2>(std::make_integer_sequence<int, max_run(2)>());
+  return fv == 2 ? t2[p - 1] : t1[p - 1];
 }
 
 // A zero-padded image in planes, as the window slides over it. Input row y
@@ -76,14 +96,13 @@ struct Planes {
 };
 
 void size_planes(Planes& pl, int64_t c, int64_t h_in, int64_t w_in, int64_t top, int64_t left,
-                 int64_t h_out, int64_t w_out, int64_t span_h, int64_t span_w, int P) {
+                 int64_t h_out, int64_t w_out, int64_t span_h, int64_t span_w) {
   if (!pl.buf.empty()) return;
   const int64_t right = std::max<int64_t>(0, w_out + span_w - 1 - left - w_in);
   pl.ws = std::max(w_in + std::max(left, right), w_out);
   const int64_t hs = std::max(h_out + span_h - 1, top + h_in);
-  // Every read of the tiles: the last may run P - 1 pixels past the output,
-  // plus the furthest tap.
-  const int64_t reads = h_out * pl.ws + P + (span_h - 1) * pl.ws + span_w;
+  // Every read of the runs: the last output pixel plus the furthest tap.
+  const int64_t reads = h_out * pl.ws + (span_h - 1) * pl.ws + span_w;
   pl.qs = std::max(hs * pl.ws, reads) + kLanes;
   pl.buf.resize(pl.qs * c);
 }
@@ -101,30 +120,28 @@ void fill_planes(const float* img, int64_t h, int64_t w, int64_t c, int64_t top,
 }
 
 // The h_out x w_out output of pl convolved with w ([ntap][cin][fout]) into
-// dst (NHWC), P virtual pixels at a time; those past w_out are dropped.
-template <int P, int FV>
-void conv_planes(const Planes& pl, int64_t cin, const std::vector<int64_t>& toff, const float* w,
-                 int64_t fout, int64_t h_out, int64_t w_out, float* dst) {
-  alignas(64) float tile[P * FV * kLanes];
-  const int64_t q1 = h_out * pl.ws, fb_step = FV * kLanes;
-  for (int64_t q = 0; q < q1; q += P) {
-    for (int64_t fb = 0; fb < fout; fb += fb_step) {
-      fwd_tile<P, FV>(pl.buf.data() + q, pl.qs, cin, toff.data(), static_cast<int>(toff.size()),
-                      w + fb, fout, tile);
-      int64_t r = q / pl.ws, col = q % pl.ws;
-      for (int p = 0; p < P && q + p < q1; ++p) {
-        if (col < w_out)
-          std::memcpy(dst + (r * w_out + col) * fout + fb, tile + p * fb_step,
-                      fb_step * sizeof(float));
-        if (++col == pl.ws) col = 0, ++r;
-      }
+// dst (NHWC), one row at a time in equal runs.
+void conv_planes(const Planes& pl, int fv, int64_t cin, const std::vector<int64_t>& toff,
+                 const float* w, int64_t fout, int64_t h_out, int64_t w_out, float* dst) {
+  const int64_t runs = (w_out + max_run(fv) - 1) / max_run(fv);
+  const int64_t base = w_out / runs, longer = w_out % runs;  // the first `longer` get one more
+  const int ntap = static_cast<int>(toff.size());
+  for (int64_t r = 0; r < h_out; ++r) {
+    for (int64_t k = 0, col = 0; k < runs; ++k) {
+      const int p = static_cast<int>(base + (k < longer));
+      const RunTile kernel = run_kernel(fv, p);
+      for (int64_t fb = 0; fb < fout; fb += fv * kLanes)
+        kernel(pl.buf.data() + r * pl.ws + col, pl.qs, cin, toff.data(), ntap, w + fb, fout,
+               dst + (r * w_out + col) * fout + fb);
+      col += p;
     }
   }
 }
 
-// Register blocking by output channels: P x FV accumulators fill ~28 of the
-// 32 vector registers, leaving room for the FV kernel vectors. 0: no tile fits.
-int tile_fv(int64_t fout) { return fout % 64 == 0 ? 4 : fout % 32 == 0 ? 2 : fout % 16 == 0 ? 1 : 0; }
+// Output-channel vectors per micro-kernel; 0: no multiple of 16 channels.
+// Two vectors (runs of up to 14 pixels) measured faster than four (runs of
+// up to 7) even for 64 channels: longer runs share each kernel vector more.
+int tile_fv(int64_t fout) { return fout % 32 == 0 ? 2 : fout % 16 == 0 ? 1 : 0; }
 
 std::vector<int64_t> tap_offsets(const Window2d& g, int64_t ws) {
   std::vector<int64_t> off;
@@ -152,13 +169,12 @@ bool applies(const Tensor& x, const Window2d& g) {
 
 // ---- forward ---------------------------------------------------------------
 
-template <int P, int FV>
-void forward(const float* x, const float* w, const Window2d& g, int64_t F, float* y) {
+void forward(const float* x, const float* w, const Window2d& g, int64_t F, int fv, float* y) {
   const int64_t sh = span(g.kh, g.dh), sw = span(g.kw, g.dw);
   per_image<Planes>(g.n, [&](Planes& pl, int64_t n) {
-    size_planes(pl, g.c, g.h, g.w, g.pt, g.pl, g.oh, g.ow, sh, sw, P);
+    size_planes(pl, g.c, g.h, g.w, g.pt, g.pl, g.oh, g.ow, sh, sw);
     fill_planes(x + n * g.h * g.w * g.c, g.h, g.w, g.c, g.pt, g.pl, pl);
-    conv_planes<P, FV>(pl, g.c, tap_offsets(g, pl.ws), w, F, g.oh, g.ow, y + n * g.oh * g.ow * F);
+    conv_planes(pl, fv, g.c, tap_offsets(g, pl.ws), w, F, g.oh, g.ow, y + n * g.oh * g.ow * F);
   });
 }
 
@@ -168,8 +184,8 @@ void forward(const float* x, const float* w, const Window2d& g, int64_t F, float
 // outside dy) times w[kh-1-i', kw-1-j'] transposed (dilation scales the
 // offsets): dy is padded by (span-1-pt, span-1-pl) before.
 
-template <int P, int FV>
-void backward_input(const float* gy, const float* w, const Window2d& g, int64_t F, float* dx) {
+void backward_input(const float* gy, const float* w, const Window2d& g, int64_t F, int fv,
+                    float* dx) {
   const int64_t sh = span(g.kh, g.dh), sw = span(g.kw, g.dw);
   // wf[i'][j'][f][c] = w[kh-1-i'][kw-1-j'][c][f]
   std::vector<float> wf(g.kh * g.kw * F * g.c);
@@ -182,9 +198,9 @@ void backward_input(const float* gy, const float* w, const Window2d& g, int64_t 
     }
   const int64_t top = sh - 1 - g.pt, left = sw - 1 - g.pl;
   per_image<Planes>(g.n, [&](Planes& pl, int64_t n) {
-    size_planes(pl, F, g.oh, g.ow, top, left, g.h, g.w, sh, sw, P);
+    size_planes(pl, F, g.oh, g.ow, top, left, g.h, g.w, sh, sw);
     fill_planes(gy + n * g.oh * g.ow * F, g.oh, g.ow, F, top, left, pl);
-    conv_planes<P, FV>(pl, F, tap_offsets(g, pl.ws), wf.data(), g.c, g.h, g.w,
+    conv_planes(pl, fv, F, tap_offsets(g, pl.ws), wf.data(), g.c, g.h, g.w,
                        dx + n * g.h * g.w * g.c);
   });
 }
@@ -270,13 +286,10 @@ bool backward_weights(const float* x, const float* gy, const Window2d& g, int64_
 bool conv2d_direct(const Tensor& x, const Tensor& w, const Window2d& g, const Tensor& y) {
   if (!applies(x, g)) return false;
   const int64_t F = w.shape()[3];
-  const float *xs = x.data<float>(), *ws = w.data<float>();
-  switch (tile_fv(F)) {
-    case 4: return forward<6, 4>(xs, ws, g, F, y.data<float>()), true;
-    case 2: return forward<14, 2>(xs, ws, g, F, y.data<float>()), true;
-    case 1: return forward<28, 1>(xs, ws, g, F, y.data<float>()), true;
-    default: return false;
-  }
+  const int fv = tile_fv(F);
+  if (fv == 0) return false;
+  forward(x.data<float>(), w.data<float>(), g, F, fv, y.data<float>());
+  return true;
 }
 
 ConvGrads conv2d_backward_direct(const Tensor& x, const Tensor& w, const Window2d& g,
@@ -284,15 +297,10 @@ ConvGrads conv2d_backward_direct(const Tensor& x, const Tensor& w, const Window2
   ConvGrads done{false, false};
   if (!applies(x, g)) return done;
   const int64_t F = w.shape()[3];
-  const float *gys = gy.data<float>(), *ws = w.data<float>();
-  if (dx.defined()) {
+  const float* gys = gy.data<float>();
+  if (dx.defined() && tile_fv(g.c) != 0) {
+    backward_input(gys, w.data<float>(), g, F, tile_fv(g.c), dx.data<float>());
     done.dx = true;
-    switch (tile_fv(g.c)) {
-      case 4: backward_input<6, 4>(gys, ws, g, F, dx.data<float>()); break;
-      case 2: backward_input<14, 2>(gys, ws, g, F, dx.data<float>()); break;
-      case 1: backward_input<28, 1>(gys, ws, g, F, dx.data<float>()); break;
-      default: done.dx = false;
-    }
   }
   if (dw.defined())
     done.dw = backward_weights(x.data<float>(), gys, g, F, dw.data<float>());

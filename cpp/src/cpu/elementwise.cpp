@@ -1,5 +1,6 @@
 // CPU kernels for copy/cast, fill, unary, binary and where. The math is in
 // cpp/include/lamina/kernels/{unary,binary}.h, shared with cuda/.
+#include <algorithm>
 #include <cstring>
 
 #include "cpu/loops.h"
@@ -26,6 +27,9 @@ void copy(const Tensor& src, const Tensor& dst) {
           } else {
             for (int64_t i = 0; i < n; ++i) o[i] = static_cast<D>(s[i]);
           }
+        } else if (st[0] == sizeof(D) && st[1] == 0) {
+          // A broadcast source (e.g. the gradient of a sum): a vectorised fill.
+          std::fill_n(o, n, static_cast<D>(*s));
         } else {
           for (int64_t i = 0; i < n; ++i)
             *reinterpret_cast<D*>(p[0] + i * st[0]) =
