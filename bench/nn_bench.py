@@ -6,7 +6,9 @@ causal attention (batch 32, 4 heads, head dim 32, seq 128 and 512), and
 batch norm, layer norm and softmax cross-entropy.
 
 Each row: median of >= 3 repeats of >= `--seconds`, after a warm-up; the ratio
-is PyTorch time / lamina time (> 1: lamina is faster).
+is PyTorch time / lamina time (> 1: lamina is faster). The rate is GFLOP/s
+against the fp32 peak estimate for the compute-bound kernels, and GB/s against
+a measured large-array add for the memory-bound ones.
 Run: python bench/nn_bench.py [--threads 2] [--seconds 1]
 """
 
@@ -18,6 +20,7 @@ import numpy as np
 
 import lamina
 from lamina import ops
+from peak import peak_gflops
 
 try:
     import torch
@@ -164,10 +167,26 @@ def norm_cases(rng):
             F.cross_entropy(tz, ty).backward()
             clear(tz)
 
-    cases.append(("batch_norm 65536x16", bn, tbn, None))
-    cases.append(("layer_norm 65536x16", ln, tln, None))
-    cases.append(("softmax xent 4096x1000", xent, txe, None))
+    # Rates of the memory-bound kernels in bytes that must move: forward reads
+    # x and writes y, backward reads x and dy and writes dx (5 passes); the
+    # loss reads the logits forward and reads them and writes dz backward.
+    cases.append(("batch_norm 65536x16", bn, tbn, Bytes(5 * x.nbytes)))
+    cases.append(("layer_norm 65536x16", ln, tln, Bytes(5 * x.nbytes)))
+    cases.append(("softmax xent 4096x1000", xent, txe, Bytes(3 * z.nbytes)))
     return cases
+
+
+class Bytes(float):
+    """A case's work in bytes moved (not flops)."""
+
+
+def stream_gbs(seconds):
+    """Memory bandwidth lamina reaches on a large elementwise add (two 64 MB
+    reads, one write): the ceiling for the memory-bound kernels (their 4-16 MB
+    arrays partly fit in the caches, so they can pass it)."""
+    host = np.ones(1 << 24, np.float32)
+    a, b = lamina.tensor(host), lamina.tensor(host)
+    return 3 * host.nbytes / timeit(lambda: ops.add(a, b), seconds) / 1e9
 
 
 def main():
@@ -185,14 +204,20 @@ def main():
              attention_case(128, rng), attention_case(512, rng)] + norm_cases(rng)
     print(f"lamina {lamina.__version__} vs torch {torch.__version__ if torch else '(not installed)'}"
           f"  threads={args.threads}  (forward + backward)")
-    print(f"{'kernel':<28}{'lamina ms':>11}{'torch ms':>10}{'speedup':>9}{'lamina GFLOP/s':>16}")
-    for name, lam, tor, flops in cases:
+    peak = peak_gflops(args.threads, 3.57)
+    bw = stream_gbs(args.seconds)
+    print(f"fp32 peak estimate {peak:.0f} GFLOP/s (bench/peak.py); large-array add {bw:.0f} GB/s")
+    print(f"{'kernel':<28}{'lamina ms':>11}{'torch ms':>10}{'speedup':>9}{'lamina rate':>14}{'of peak':>9}")
+    for name, lam, tor, work in cases:
         a = timeit(lam, args.seconds) * 1e3
         b = timeit(tor, args.seconds) * 1e3 if tor else None
-        gf = f"{flops / a / 1e6:16.1f}" if flops else f"{'-':>16}"
+        if isinstance(work, Bytes):
+            rate, frac = f"{work / a / 1e6:8.1f} GB/s", f"{100 * work / a / 1e6 / bw:8.0f}%"
+        else:
+            rate, frac = f"{work / a / 1e6:7.1f} GFLOP/s", f"{100 * work / a / 1e6 / peak:8.0f}%"
         sp = f"{b / a:8.2f}x" if b else f"{'-':>9}"
         bt = f"{b:10.2f}" if b else f"{'-':>10}"
-        print(f"{name:<28}{a:11.2f}{bt}{sp}{gf}", flush=True)
+        print(f"{name:<28}{a:11.2f}{bt}{sp}{rate:>14}{frac:>9}", flush=True)
 
 
 if __name__ == "__main__":
