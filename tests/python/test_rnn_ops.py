@@ -126,3 +126,34 @@ def test_rnn_errors(rng):
         ops.rnn("lstm", x, W, Uk, b, mask=np.ones((2, 4)))
     with pytest.raises(ValueError, match="unknown cell"):
         ops.rnn("lstmx", x, W, Uk, b)
+
+
+@pytest.mark.parametrize("cell,ra", [("lstm", True), ("gru", True), ("gru", False), ("simple_rnn", True)])
+def test_float32_wide_units_match_float64(rng, cell, ra):
+    """64 units take the float32 register-blocked step product (cpu/small_gemm);
+    forward and every gradient agree with the float64 path, which the tests
+    above check against NumPy and finite differences."""
+    import lamina
+
+    B, T, I, U = 7, 6, 5, 64
+    x = rng.standard_normal((B, T, I))
+    W, Uk, b, rb = weights(rng, cell, I, U, ra)
+    Uk *= 0.3
+    h0 = rng.standard_normal((B, U))
+    mask = np.ones((B, T))
+    mask[2, 4:] = 0
+    results = {}
+    for dt in ("float32", "float64"):
+        ts = [lamina.tensor(a.astype(dt)) for a in (x, W, Uk, b, h0)]
+        rbt = lamina.tensor(rb.astype(dt)) if rb is not None else None
+        for t in ts + ([rbt] if rbt is not None else []):
+            t.requires_grad = True
+        seq, hT, _ = ops.rnn(cell, ts[0], ts[1], ts[2], ts[3], rbt, ts[4], mask, reset_after=ra)
+        weights_out = lamina.tensor(rng.standard_normal(tuple(seq.shape)).astype(dt)) if dt == "float32" \
+            else lamina.tensor(results["w"].astype(dt))
+        if dt == "float32":
+            results["w"] = to_np(weights_out)
+        ops.sum(seq * weights_out).backward()
+        results[dt] = [to_np(seq)] + [to_np(t.grad) for t in ts + ([rbt] if rbt is not None else [])]
+    for a32, a64 in zip(results["float32"], results["float64"]):
+        np.testing.assert_allclose(a32, a64, rtol=2e-4, atol=2e-4)

@@ -3,10 +3,12 @@
 // rows: no synchronisation per step. A step is one GEMM (h @ U) for the
 // block plus the fused gate math of kernels/rnn.h.
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "cpu/kernels.h"
 #include "cpu/nn_kernels.h"
+#include "cpu/small_gemm.h"
 #include "lamina/kernels/rnn.h"
 #include "lamina/threads.h"
 
@@ -17,6 +19,17 @@ namespace {
 template <class T>
 const T* opt(const Tensor& t) {
   return t.defined() ? t.data<T>() : nullptr;
+}
+
+// Row-major C (+)= A @ B of one step: the register-blocked small GEMM for
+// float32 where it applies, BLAS otherwise.
+template <class T>
+void step_gemm(int64_t M, int64_t N, int64_t K, const T* a, int64_t lda, const T* b, int64_t ldb,
+               T* c, int64_t ldc, bool accumulate) {
+  if constexpr (std::is_same_v<T, float>)
+    if (small_gemm_f32(M, N, K, a, lda, b, ldb, c, ldc, accumulate)) return;
+  const Dtype dt = sizeof(T) == 4 ? Dtype::Float32 : Dtype::Float64;
+  gemm_serial(dt, false, false, M, N, K, a, lda, b, ldb, c, ldc, accumulate);
 }
 
 // Runs fn(b0, b1) over blocks of batch rows, one block per thread.
@@ -97,13 +110,12 @@ void forward_rows(const RnnArgs& a, int64_t b0, int64_t b1, const T* xw, const T
       h[r * U + u] = h0 ? h0[(b0 + r) * U + u] : T(0);
       if (c0) c[r * U + u] = c0[(b0 + r) * U + u];
     }
-  const Dtype dt = sizeof(T) == 4 ? Dtype::Float32 : Dtype::Float64;
   for (int64_t s = 0; s < T_; ++s) {
     const int64_t t = a.go_backwards ? T_ - 1 - s : s;
     for (int64_t r = 0; r < nb; ++r)
       std::memcpy(hprev + ((b0 + r) * T_ + s) * U, h.data() + r * U, U * sizeof(T));
     const bool split = gru && !a.reset_after;  // the h gate sees (r * h) @ U_h
-    gemm_serial(dt, false, false, nb, split ? 2 * U : GU, U, h.data(), U, uk, GU, rec.data(), GU, false);
+    step_gemm(nb, split ? 2 * U : GU, U, h.data(), U, uk, GU, rec.data(), GU, false);
     if (rb)
       for (int64_t r = 0; r < nb; ++r)
         for (int64_t k = 0; k < GU; ++k) rec[r * GU + k] += rb[k];
@@ -113,7 +125,7 @@ void forward_rows(const RnnArgs& a, int64_t b0, int64_t b1, const T* xw, const T
         for (int64_t u = 0; u < U; ++u)
           rh[r * U + u] = kernels::sigmoid(x[U + u] + rec[r * GU + U + u]) * h[r * U + u];
       }
-      gemm_serial(dt, false, false, nb, U, U, rh.data(), U, uk + 2 * U, GU, rec.data() + 2 * U, GU, false);
+      step_gemm(nb, U, U, rh.data(), U, uk + 2 * U, GU, rec.data() + 2 * U, GU, false);
     }
     for (int64_t r = 0; r < nb; ++r) {
       const int64_t b = b0 + r;
@@ -156,7 +168,10 @@ void backward_rows(const RnnArgs& a, int64_t b0, int64_t b1, const T* dout, cons
   const int64_t U = a.U, G = a.G, GU = G * U, T_ = a.T, nb = b1 - b0;
   const bool gru = a.cell == Cell::GRU, lstm = a.cell == Cell::LSTM;
   const bool split = gru && !a.reset_after;
-  const Dtype dt = sizeof(T) == 4 ? Dtype::Float32 : Dtype::Float64;
+  // The kernel transposed once, so each step's dz @ U^T is a plain product.
+  std::vector<T> ukt(GU * U);
+  for (int64_t u = 0; u < U; ++u)
+    for (int64_t g = 0; g < GU; ++g) ukt[g * U + u] = uk[u * GU + g];
   std::vector<T> dh(nb * U), dc(nb * U), carry(nb * U, T(0)), dnext(nb * U), drh(nb * U);
   std::vector<T> dz(nb * GU), zero_row(U, T(0));
   for (int64_t r = 0; r < nb; ++r)
@@ -215,7 +230,7 @@ void backward_rows(const RnnArgs& a, int64_t b0, int64_t b1, const T* dout, cons
     }
     if (split) {
       // Path through r * h_prev: d(rh) = dhh @ U_h^T feeds r's gate and h_prev.
-      gemm_serial(dt, false, true, nb, U, U, dz.data() + 2 * U, GU, uk + 2 * U, GU, drh.data(), U, false);
+      step_gemm(nb, U, U, dz.data() + 2 * U, GU, ukt.data() + 2 * U * U, U, drh.data(), U, false);
       for (int64_t r = 0; r < nb; ++r) {
         if (!live[r]) continue;
         const int64_t b = b0 + r;
@@ -228,9 +243,9 @@ void backward_rows(const RnnArgs& a, int64_t b0, int64_t b1, const T* dout, cons
           dnext[r * U + u] += drh[r * U + u] * rr;
         }
       }
-      gemm_serial(dt, false, true, nb, U, 2 * U, dz.data(), GU, uk, GU, dnext.data(), U, true);
+      step_gemm(nb, U, 2 * U, dz.data(), GU, ukt.data(), U, dnext.data(), U, true);
     } else {
-      gemm_serial(dt, false, true, nb, U, GU, dz.data(), GU, uk, GU, dnext.data(), U, true);
+      step_gemm(nb, U, GU, dz.data(), GU, ukt.data(), U, dnext.data(), U, true);
     }
     for (int64_t r = 0; r < nb; ++r) {
       const int64_t b = b0 + r;
