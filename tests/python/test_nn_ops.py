@@ -206,6 +206,57 @@ def test_rms_norm(rng):
     check_grad(lambda a, c: ops.rms_normalization(a, c, epsilon=1e-6), x, g)
 
 
+def _row_norm_ref(x, g, b, up, rms, eps):
+    """Float64 row norm forward and (dx, dgamma, dbeta) for cotangent `up`."""
+    d = x.shape[-1]
+    m = np.zeros_like(x[..., :1]) if rms else x.mean(-1, keepdims=True)
+    rs = 1 / np.sqrt(((x - m) ** 2).mean(-1, keepdims=True) + eps)
+    h = (x - m) * rs
+    y = h * g + (0 if b is None else b)
+    dh = up * g
+    a = 0 if rms else dh.mean(-1, keepdims=True)
+    dx = rs * (dh - a - h * (dh * h).mean(-1, keepdims=True))
+    rows = tuple(range(x.ndim - 1))
+    return y, dx, (up * h).sum(rows), up.sum(rows)
+
+
+# float32 takes a blocked path for rows of 16/32/48/64 features (16 rows at a
+# time, the rest of the rows the general loop); the other sizes and float64
+# the general loop. Row counts around the block and chunk sizes.
+@pytest.mark.parametrize("d", [1, 8, 16, 17, 32, 48, 64, 80, 1000])
+@pytest.mark.parametrize("rows", [1, 15, 16, 17, 47, 1031])
+@pytest.mark.parametrize("rms", [False, True])
+def test_row_norm_float32_against_float64(rng, d, rows, rms):
+    if d == 1000 and rows == 1031:
+        rows = 37
+    x = rng.standard_normal((rows, d)) * 3 + 1
+    g, b = rng.standard_normal(d), rng.standard_normal(d)
+    up = rng.standard_normal((rows, d))
+    lx, lg, lb = (lamina.tensor(a.astype(np.float32)) for a in (x, g, b))
+    for t in (lx, lg, lb):
+        t.requires_grad = True
+    if rms:
+        y = ops.rms_normalization(lx, lg, epsilon=1e-5)
+    else:
+        y = ops.layer_normalization(lx, lg, lb, epsilon=1e-5)
+    ops.sum(ops.multiply(y, lamina.tensor(up.astype(np.float32)))).backward()
+    x32, g32, b32, up32 = (a.astype(np.float32).astype(np.float64) for a in (x, g, b, up))
+    ry, rdx, rdg, rdb = _row_norm_ref(x32, g32, None if rms else b32, up32, rms, 1e-5)
+    scale = lambda r: 1e-4 * (1 + np.abs(r).max())
+    np.testing.assert_allclose(to_np(y), ry, rtol=1e-4, atol=scale(ry))
+    np.testing.assert_allclose(to_np(lx.grad), rdx, rtol=1e-3, atol=scale(rdx))
+    np.testing.assert_allclose(to_np(lg.grad), rdg, rtol=1e-3, atol=scale(rdg) * np.sqrt(rows))
+    if not rms:
+        np.testing.assert_allclose(to_np(lb.grad), rdb, rtol=1e-3, atol=scale(rdb) * np.sqrt(rows))
+
+
+def test_layer_norm_float32_without_params_and_3d(rng):
+    x = rng.standard_normal((3, 11, 16)) * 2 - 1
+    got = ops.layer_normalization(lamina.tensor(x.astype(np.float32)), epsilon=1e-3)
+    m, v = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
+    np.testing.assert_allclose(to_np(got), (x - m) / np.sqrt(v + 1e-3), rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize("shape", [(16, 3), (2, 4, 5, 3)])
 def test_batch_norm_train(rng, shape):
     x = rng.standard_normal(shape) * 2 + 0.5
@@ -256,6 +307,32 @@ def test_sparse_categorical_crossentropy(rng):
     p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
     got = ops.sparse_categorical_crossentropy(y, p)
     np.testing.assert_allclose(to_np(got), -np.log(np.clip(p, 1e-7, 1 - 1e-7)[np.arange(6), y]), rtol=1e-9)
+
+
+@pytest.mark.parametrize("c", [1, 2, 15, 16, 17, 1000, 1003])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sparse_xent_forward_and_gradient(rng, c, dtype):
+    rows = 37
+    z = rng.standard_normal((rows, c)) * 5
+    z[0, :] = 80.0  # a constant row
+    if c > 1:
+        z[1, 0] = -200.0  # a far-out logit: exp underflows
+    y = rng.integers(0, c, rows)
+    lz = lamina.tensor(z.astype(dtype))
+    lz.requires_grad = True
+    w = rng.standard_normal(rows)
+    loss = ops.sparse_categorical_crossentropy(y, lz, from_logits=True)
+    ops.sum(ops.multiply(loss, lamina.tensor(w.astype(dtype)))).backward()
+    zz = z.astype(dtype).astype(np.float64)
+    m = zz.max(1, keepdims=True)
+    lse = np.log(np.exp(zz - m).sum(1, keepdims=True)) + m
+    ref = lse[:, 0] - zz[np.arange(rows), y]
+    dz = np.exp(zz - lse) * w[:, None]
+    dz[np.arange(rows), y] -= w
+    rtol, atol = (1e-5, 1e-5) if dtype == "float32" else (1e-12, 1e-12)
+    np.testing.assert_allclose(to_np(loss), ref, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(to_np(lz.grad), dz, rtol=rtol * 10, atol=atol)
+
 
 
 def test_categorical_and_binary_crossentropy(rng):
