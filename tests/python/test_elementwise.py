@@ -255,6 +255,16 @@ def test_where_int_condition_and_scalars(rng):
     assert_matches(ops.where(tc, 1.0, -1.0), np.where(np.array([[1, 0], [0, 1]]), 1.0, -1.0))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "int32", "float64"])
+@pytest.mark.parametrize("b_shape", [(3, 37), ()], ids=["b-array", "b-scalar"])
+def test_where_long_contiguous_runs(rng, dtype, b_shape):
+    # runs of 37: the 16-wide blended blocks (4-byte types) and their tail
+    c = random_array(rng, (3, 37), "bool")
+    a, b = random_array(rng, (3, 37), dtype), random_array(rng, b_shape, dtype)
+    assert_matches(ops.where(lamina.tensor(c), lamina.tensor(a), lamina.tensor(b)), np.where(c, a, b),
+                   atol=0, rtol=0)
+
+
 def test_where_on_views(rng):
     c, tc = as_view(random_array(rng, (3, 4), "bool"), "transposed")
     a, ta = as_view(random_array(rng, (3, 4), "float64"), "strided")

@@ -91,7 +91,7 @@ std::vector<Tensor> unary_vjp(UnaryOp op, const Tensor& x, const Tensor& out, co
     case UnaryOp::Square: return {g * x * 2.0};
     case UnaryOp::Tanh: return {g * (1.0 - out * out)};
     case UnaryOp::Sigmoid: return {g * out * (1.0 - out)};
-    case UnaryOp::Relu: return {where(binary(BinaryOp::Gt, x, scalar_like(0, x)), g, zeros_like(g))};
+    case UnaryOp::Relu: return {where(binary(BinaryOp::Gt, x, scalar_like(0, x)), g, scalar_like(0, g))};
     case UnaryOp::Erf: return {g * exp(-(x * x)) * (2.0 / std::sqrt(M_PI))};
     case UnaryOp::Sin: return {g * unary(UnaryOp::Cos, x)};
     case UnaryOp::Cos: return {-(g * unary(UnaryOp::Sin, x))};
