@@ -1,7 +1,9 @@
 #pragma once
 // Per-element math of softmax cross-entropy with integer labels, shared by the
 // CPU loops and the CUDA kernels: the row log-sum-exp from its max and the
-// sum of exp(z - max), the loss, and the gradient.
+// sum of exp(z - max), the loss, and the gradient. (The CPU's float32 loops
+// take their exp from cpu/xent.cpp instead: a leaner form for the softmax's
+// non-positive arguments, with an AVX-512 table variant.)
 #include <cmath>
 
 #include "lamina/kernels/macros.h"
