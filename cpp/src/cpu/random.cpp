@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "cpu/kernels.h"
 #include "lamina/kernels/philox.h"
 #include "lamina/threads.h"
@@ -7,11 +9,16 @@ namespace lamina::cpu {
 void random(const Tensor& out, uint64_t seed, uint64_t counter, bool normal) {
   const int64_t n = out.size();
   LAMINA_DISPATCH_FLOAT(out.dtype(), "random", [&] {
-    scalar_t* o = out.data<scalar_t>();
-    parallel_for(n, 16384, [&](int64_t a, int64_t b) {
-      for (int64_t i = a; i < b; ++i)
-        o[i] = normal ? kernels::philox_normal<scalar_t>(seed, counter, i)
-                      : kernels::philox_uniform<scalar_t>(seed, counter, i);
+    using T = scalar_t;
+    T* o = out.data<T>();
+    // One Philox block per group of elements it serves, not one per element.
+    constexpr int per = kernels::per_block<T>();
+    parallel_for((n + per - 1) / per, 4096, [&](int64_t b0, int64_t b1) {
+      for (int64_t blk = b0; blk < b1; ++blk) {
+        const kernels::Philox4 r = kernels::philox4x32(counter + blk, seed);
+        for (int64_t i = blk * per; i < std::min(n, (blk + 1) * per); ++i)
+          o[i] = normal ? kernels::normal_in_block<T>(r, i) : kernels::uniform_in_block<T>(r, i);
+      }
     });
   });
 }

@@ -44,26 +44,29 @@ LAMINA_HD double u64_to_unit(uint32_t hi, uint32_t lo) {
   return static_cast<double>(bits & ((uint64_t(1) << 53) - 1)) * (1.0 / 9007199254740992.0);
 }
 
-// Element i of a uniform stream. float: one Philox block serves four
-// elements (24 bits each); double: two (53 bits each), as NumPy's float64.
+// Elements of a T stream that one Philox block serves: float 4 (24 bits
+// each), double 2 (53 bits each, as NumPy's float64).
 template <class T>
-LAMINA_HD T philox_uniform(uint64_t seed, uint64_t counter, uint64_t i) {
+LAMINA_HD constexpr int per_block() {
+  return sizeof(T) == 4 ? 4 : 2;
+}
+
+// Element i of a uniform stream, from its block r.
+template <class T>
+LAMINA_HD T uniform_in_block(const Philox4& r, uint64_t i) {
   if constexpr (sizeof(T) == 4) {
-    Philox4 r = philox4x32(counter + i / 4, seed);
     return u32_to_unit(r.v[i % 4]);
   } else {
-    Philox4 r = philox4x32(counter + i / 2, seed);
     int w = static_cast<int>(i % 2) * 2;
     return u64_to_unit(r.v[w], r.v[w + 1]);
   }
 }
 
-// Element i of a standard normal stream: Box-Muller on a pair of uniforms
-// from the element's block (two pairs per block for float, one for double).
+// Element i of a standard normal stream, from its block r: Box-Muller on a
+// pair of uniforms (two pairs per block for float, one for double).
 template <class T>
-LAMINA_HD T philox_normal(uint64_t seed, uint64_t counter, uint64_t i) {
+LAMINA_HD T normal_in_block(const Philox4& r, uint64_t i) {
   if constexpr (sizeof(T) == 4) {
-    Philox4 r = philox4x32(counter + i / 4, seed);
     int pair = static_cast<int>((i % 4) / 2) * 2;
     float u1 = (static_cast<float>(r.v[pair] >> 8) + 1.0f) * (1.0f / 16777216.0f);  // (0, 1]
     float u2 = u32_to_unit(r.v[pair + 1]);
@@ -71,13 +74,22 @@ LAMINA_HD T philox_normal(uint64_t seed, uint64_t counter, uint64_t i) {
     float ang = 6.283185307179586f * u2;
     return (i % 2) ? rad * std::sin(ang) : rad * std::cos(ang);
   } else {
-    Philox4 r = philox4x32(counter + i / 2, seed);
     double u1 = 1.0 - u64_to_unit(r.v[0], r.v[1]);  // (0, 1]
     double u2 = u64_to_unit(r.v[2], r.v[3]);
     double rad = std::sqrt(-2.0 * std::log(u1));
     double ang = 6.283185307179586 * u2;
     return (i % 2) ? rad * std::sin(ang) : rad * std::cos(ang);
   }
+}
+
+template <class T>
+LAMINA_HD T philox_uniform(uint64_t seed, uint64_t counter, uint64_t i) {
+  return uniform_in_block<T>(philox4x32(counter + i / per_block<T>(), seed), i);
+}
+
+template <class T>
+LAMINA_HD T philox_normal(uint64_t seed, uint64_t counter, uint64_t i) {
+  return normal_in_block<T>(philox4x32(counter + i / per_block<T>(), seed), i);
 }
 
 }  // namespace lamina::kernels

@@ -17,6 +17,9 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
         noise_shape = shape
     else:
         noise_shape = tuple(s if n is None else n for n, s in zip(noise_shape, shape))
+    if noise_shape == shape and 0.0 < keep_prob:
+        # One fused pass; backward regenerates the mask from the Philox stream.
+        return lrandom.dropout(inputs, rate, seed=seed)
     mask = ops.less(lrandom.uniform(noise_shape, 0.0, 1.0, inputs.dtype, seed), keep_prob)
     if noise_shape != shape:
         mask = ops.broadcast_to(mask, shape)
