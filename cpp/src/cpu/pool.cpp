@@ -47,12 +47,14 @@ template <class T>
 void max_pool_backward_typed(const T* gout, const int32_t* arg, const Window2d& g, T* dx) {
   parallel_for(g.n, 1, [&](int64_t n0, int64_t n1) {
     for (int64_t n = n0; n < n1; ++n) {
-      const int64_t per = g.oh * g.ow * g.c;
-      for (int64_t k = 0; k < per; ++k) {
-        int64_t c = k % g.c;
-        int32_t pos = arg[n * per + k];
-        if (pos >= 0) dx[(n * g.h * g.w + pos) * g.c + c] += gout[n * per + k];
-      }
+      // Pixel by pixel, channels inner: no division per element.
+      const int64_t pixels = g.oh * g.ow;
+      const int32_t* a = arg + n * pixels * g.c;
+      const T* go = gout + n * pixels * g.c;
+      T* d = dx + n * g.h * g.w * g.c;
+      for (int64_t p = 0; p < pixels; ++p, a += g.c, go += g.c)
+        for (int64_t c = 0; c < g.c; ++c)
+          if (a[c] >= 0) d[a[c] * g.c + c] += go[c];
     }
   });
 }
