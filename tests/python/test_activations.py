@@ -204,3 +204,22 @@ def test_softmax_gradient_finite_at_large_inputs(dtype):
     x2 = lamina.tensor(np.array([1000.0], dtype), requires_grad=True)
     ops.softplus(x2).sum().backward()
     np.testing.assert_allclose(x2.grad.numpy(), [1.0])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_exact_gelu_tails_and_gradient(dtype):
+    """The fused erf-form GELU against x * erfc(-x / sqrt 2) / 2 in float64
+    (the erfc form does not cancel in the negative tail, where
+    1 + erf(x / sqrt 2) does), and its derivative Phi(x) + x phi(x)."""
+    x = np.linspace(-12.0, 12.0, 4801)
+    cdf = 0.5 * np.array([math.erfc(-v / math.sqrt(2.0)) for v in x])
+    ref = x * cdf
+    dref = cdf + x * np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+    t = lamina.tensor(x.astype(dtype))
+    t.requires_grad = True
+    y = ops.gelu(t, approximate=False)
+    ops.sum(y).backward()
+    rtol, atol = (2e-5, 1e-37) if dtype == "float32" else (1e-12, 1e-300)
+    np.testing.assert_allclose(y.numpy().astype(np.float64), ref, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(t.grad.numpy().astype(np.float64), dref, rtol=rtol,
+                               atol=3e-7 if dtype == "float32" else 1e-15)

@@ -7,7 +7,8 @@ namespace lamina {
 
 enum class UnaryOp : uint8_t {
   Neg, Abs, Exp, Log, Log1p, Expm1, Sqrt, Square, Sign, Tanh, Sigmoid, Relu, Erf,
-  Sin, Cos, Floor, Ceil, Round, Reciprocal, LogicalNot, IsNan, IsInf, IsFinite
+  Sin, Cos, Floor, Ceil, Round, Reciprocal, LogicalNot, IsNan, IsInf, IsFinite,
+  Gelu, GeluGrad  // x * Phi(x) (erf form) and its derivative
 };
 
 enum class BinaryOp : uint8_t {

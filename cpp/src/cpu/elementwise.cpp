@@ -72,10 +72,7 @@ void unary_typed(const Tensor& in, const Tensor& out) {
 
 template <UnaryOp Op>
 void unary_op(const Tensor& in, const Tensor& out) {
-  constexpr bool float_only = Op == UnaryOp::Exp || Op == UnaryOp::Log || Op == UnaryOp::Log1p ||
-                              Op == UnaryOp::Expm1 || Op == UnaryOp::Sqrt || Op == UnaryOp::Tanh ||
-                              Op == UnaryOp::Sigmoid || Op == UnaryOp::Erf || Op == UnaryOp::Sin ||
-                              Op == UnaryOp::Cos || Op == UnaryOp::Reciprocal;
+  constexpr bool float_only = kernels::unary_float_only(Op);
   if constexpr (float_only) {
     LAMINA_DISPATCH_FLOAT(in.dtype(), "unary", [&] { unary_typed<Op, scalar_t>(in, out); });
   } else if constexpr (Op == UnaryOp::LogicalNot || Op == UnaryOp::IsNan || Op == UnaryOp::IsInf ||
@@ -92,6 +89,7 @@ void unary(UnaryOp op, const Tensor& in, const Tensor& out) {
     CASE(Neg) CASE(Abs) CASE(Exp) CASE(Log) CASE(Log1p) CASE(Expm1) CASE(Sqrt) CASE(Square)
     CASE(Sign) CASE(Tanh) CASE(Sigmoid) CASE(Relu) CASE(Erf) CASE(Sin) CASE(Cos) CASE(Floor)
     CASE(Ceil) CASE(Round) CASE(Reciprocal) CASE(LogicalNot) CASE(IsNan) CASE(IsInf) CASE(IsFinite)
+    CASE(Gelu) CASE(GeluGrad)
 #undef CASE
   }
 }

@@ -52,22 +52,11 @@ Dtype result_dtype(const Tensor& a, bool weak_a, const Tensor& b, bool weak_b) {
 
 namespace {
 
-bool is_float_only(UnaryOp op) {
-  switch (op) {
-    case UnaryOp::Exp: case UnaryOp::Log: case UnaryOp::Log1p: case UnaryOp::Expm1:
-    case UnaryOp::Sqrt: case UnaryOp::Tanh: case UnaryOp::Sigmoid: case UnaryOp::Erf:
-    case UnaryOp::Sin: case UnaryOp::Cos: case UnaryOp::Reciprocal:
-      return true;
-    default:
-      return false;
-  }
-}
-
 const char* unary_name(UnaryOp op) {
   static const char* names[] = {"negative", "abs", "exp", "log", "log1p", "expm1", "sqrt",
                                 "square", "sign", "tanh", "sigmoid", "relu", "erf", "sin",
                                 "cos", "floor", "ceil", "round", "reciprocal", "logical_not",
-                                "isnan", "isinf", "isfinite"};
+                                "isnan", "isinf", "isfinite", "gelu", "gelu_grad"};
   return names[static_cast<int>(op)];
 }
 
@@ -93,6 +82,11 @@ std::vector<Tensor> unary_vjp(UnaryOp op, const Tensor& x, const Tensor& out, co
     case UnaryOp::Sigmoid: return {g * out * (1.0 - out)};
     case UnaryOp::Relu: return {where(binary(BinaryOp::Gt, x, scalar_like(0, x)), g, scalar_like(0, g))};
     case UnaryOp::Erf: return {g * exp(-(x * x)) * (2.0 / std::sqrt(M_PI))};
+    case UnaryOp::Gelu: return {g * unary(UnaryOp::GeluGrad, x)};
+    case UnaryOp::GeluGrad: {  // d/dx (Phi + x phi) = phi * (2 - x^2)
+      Tensor pdf = exp(x * x * -0.5) * (1.0 / std::sqrt(2.0 * M_PI));
+      return {g * pdf * (2.0 - x * x)};
+    }
     case UnaryOp::Sin: return {g * unary(UnaryOp::Cos, x)};
     case UnaryOp::Cos: return {-(g * unary(UnaryOp::Sin, x))};
     case UnaryOp::Reciprocal: return {-(g * out * out)};
@@ -104,7 +98,7 @@ std::vector<Tensor> unary_vjp(UnaryOp op, const Tensor& x, const Tensor& out, co
 
 Tensor unary(UnaryOp op, const Tensor& x_in) {
   Tensor x = x_in;
-  if (is_float_only(op)) x = cast(x, float_type(x.dtype()));
+  if (kernels::unary_float_only(op)) x = cast(x, float_type(x.dtype()));
   bool pred = kernels::unary_returns_bool(op);
   if (!pred && x.dtype() == Dtype::Bool && op != UnaryOp::Abs) {
     throw TypeError(op_err(unary_name(op), "not supported for bool tensors"));
