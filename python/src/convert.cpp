@@ -6,6 +6,7 @@
 #include <nanobind/stl/string.h>
 
 #include "lamina/autograd.h"
+#include "lamina/capture.h"
 
 namespace lamina::py {
 
@@ -164,6 +165,7 @@ Axes parse_axes(nb::handle obj) {
 }
 
 nb::object to_numpy(const Tensor& t_in) {
+  capture_taint("it reads a tensor's values into Python");
   Tensor t = t_in.device() == Device::CPU ? t_in : to_device(detach(t_in), Device::CPU);
   std::vector<size_t> shape(t.shape().begin(), t.shape().end());
   std::vector<int64_t> strides(t.strides().begin(), t.strides().end());

@@ -15,6 +15,7 @@ void init_autograd(nb::module_& m);
 void init_runtime(nb::module_& m);
 void init_nn(nb::module_& m);
 void init_optim(nb::module_& m);
+void init_capture(nb::module_& m);
 }  // namespace lamina::py
 
 NB_MODULE(_core, m) {
@@ -36,4 +37,5 @@ NB_MODULE(_core, m) {
   lamina::py::init_runtime(m);
   lamina::py::init_nn(m);
   lamina::py::init_optim(m);
+  lamina::py::init_capture(m);
 }

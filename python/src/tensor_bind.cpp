@@ -5,6 +5,7 @@
 
 #include "convert.h"
 #include "lamina/autograd.h"
+#include "lamina/capture.h"
 
 namespace lamina::py {
 
@@ -21,6 +22,7 @@ double item(const Tensor& t) {
     throw ValueError("only tensors with one element can be converted to Python scalars; got shape " +
                      shape_str(t.shape()));
   }
+  capture_taint("it reads a tensor's value into Python");
   Tensor c = contiguous(cast(detach(t), Dtype::Float64));
   if (c.device() != Device::CPU) c = to_device(c, Device::CPU);
   return *c.data<double>();

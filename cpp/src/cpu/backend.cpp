@@ -1,7 +1,9 @@
 #include <array>
 #include <stdexcept>
 
+#include "capture_tables.h"
 #include "cpu/kernels.h"
+#include "lamina/capture.h"
 
 namespace lamina {
 
@@ -22,6 +24,7 @@ const Backend& backend(Device device) {
                              "' has no kernels: lamina was built without CUDA "
                              "(rebuild with -Ccmake.define.LAMINA_CUDA=ON)");
   }
+  if (device == Device::CPU && active_capture()) return recording_backend(*b);
   return *b;
 }
 

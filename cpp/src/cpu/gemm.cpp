@@ -13,6 +13,8 @@
 #include <cblas.h>
 #define LAMINA_SGEMM scipy_cblas_sgemm
 #define LAMINA_DGEMM scipy_cblas_dgemm
+#define LAMINA_SGEMV scipy_cblas_sgemv
+#define LAMINA_DGEMV scipy_cblas_dgemv
 #endif
 
 namespace lamina {
@@ -103,6 +105,26 @@ void gemm_block(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, i
   }
 #ifdef LAMINA_HAVE_OPENBLAS
   if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    // A single row or column is a matrix-vector product: gemm would pack the
+    // whole matrix first (a batch-1 Dense layer took 4x NumPy's time).
+    if (M == 1 || N == 1) {
+      const bool row = M == 1;
+      // row: c = op(B)^T a, the vector a with stride (ta ? lda : 1).
+      // col: c = op(A) b, the vector b with stride (tb ? 1 : ldb).
+      const T* mat = row ? B : A;
+      const int64_t ld = row ? ldb : lda;
+      const bool stored_t = row ? !tb : ta;  // mat as stored must be transposed
+      const int64_t rows = row ? (tb ? N : K) : (ta ? K : M), cols = row ? (tb ? K : N) : (ta ? M : K);
+      const T* vec = row ? A : B;
+      const int64_t incv = row ? (ta ? lda : 1) : (tb ? 1 : ldb), incc = row ? 1 : ldc;
+      const auto TM = stored_t ? CblasTrans : CblasNoTrans;
+      const T beta = accumulate ? T(1) : T(0);
+      if constexpr (std::is_same_v<T, float>)
+        LAMINA_SGEMV(CblasRowMajor, TM, rows, cols, 1.0f, mat, ld, vec, incv, beta, C, incc);
+      else
+        LAMINA_DGEMV(CblasRowMajor, TM, rows, cols, 1.0, mat, ld, vec, incv, beta, C, incc);
+      return;
+    }
     auto TA = ta ? CblasTrans : CblasNoTrans, TB = tb ? CblasTrans : CblasNoTrans;
     if constexpr (std::is_same_v<T, float>)
       LAMINA_SGEMM(CblasRowMajor, TA, TB, M, N, K, 1.0f, A, lda, B, ldb, accumulate ? 1.0f : 0.0f, C, ldc);

@@ -2,7 +2,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "capture_tables.h"
 #include "cpu/nn_kernels.h"
+#include "lamina/capture.h"
 
 namespace lamina {
 
@@ -25,6 +27,7 @@ const NnBackend& nn_backend(Device device, const char* op) {
     throw std::runtime_error(std::string("[") + op + "] has no kernel for device '" +
                              device_name(device) + "' in this build");
   }
+  if (device == Device::CPU && active_capture()) return recording_nn_backend(*b);
   return *b;
 }
 

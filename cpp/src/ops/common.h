@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "lamina/autograd.h"
+#include "lamina/capture.h"
 #include "lamina/ops.h"
 
 namespace lamina {

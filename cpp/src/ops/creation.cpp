@@ -76,6 +76,7 @@ Tensor cast(const Tensor& t, Dtype dtype) {
 
 Tensor to_device(const Tensor& t, Device device) {
   if (t.device() == device) return t;
+  capture_taint("it moves data between devices");
   Tensor src = contiguous(t);
   Tensor out = empty(t.shape(), t.dtype(), device);
   cuda_copy_bytes(out.data_ptr(), src.data_ptr(), src.nbytes(), device == Device::CUDA,

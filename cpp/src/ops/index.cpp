@@ -5,22 +5,30 @@ namespace lamina {
 
 namespace {
 
+// Wraps negative indices in place, checking each against `n`.
+void wrap_indices(const Tensor& host, int64_t n, const std::string& op) {
+  int64_t* p = host.data<int64_t>();
+  for (int64_t i = 0; i < host.size(); ++i) {
+    int64_t v = p[i];
+    if (v < -n || v >= n) {
+      throw IndexError(op_err(op.c_str(), "index " + std::to_string(v) +
+                                              " is out of bounds for axis of size " + std::to_string(n)));
+    }
+    p[i] = v < 0 ? v + n : v;
+  }
+}
+
 // Flat int64 indices, negatives wrapped, every index checked against `n`.
+// The check runs on the host, so a capture records it as a step of its own:
+// a replay checks the new indices before any kernel reads them.
 Tensor checked_indices(const Tensor& idx, int64_t n, const char* op) {
   if (is_floating(idx.dtype()) || idx.dtype() == Dtype::Bool) {
     throw TypeError(op_err(op, std::string("indices must be integers, got ") + dtype_name(idx.dtype())));
   }
   Tensor flat = contiguous(cast(reshape(detach(idx), {-1}), Dtype::Int64));
   Tensor host = flat.device() == Device::CPU ? copy(flat) : to_device(flat, Device::CPU);
-  int64_t* p = host.data<int64_t>();
-  for (int64_t i = 0; i < host.size(); ++i) {
-    int64_t v = p[i];
-    if (v < -n || v >= n) {
-      throw IndexError(op_err(op, "index " + std::to_string(v) + " is out of bounds for axis of size " +
-                                      std::to_string(n)));
-    }
-    p[i] = v < 0 ? v + n : v;
-  }
+  wrap_indices(host, n, op);
+  if (Capture* c = active_capture()) c->record([host, n, name = std::string(op)] { wrap_indices(host, n, name); });
   return flat.device() == Device::CPU ? host : to_device(host, flat.device());
 }
 

@@ -52,6 +52,7 @@ Tensor as_param_grad(const Tensor& g, const Tensor& p) {
 void adam_update(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                  const std::vector<Tensor>& m, const std::vector<Tensor>& v,
                  const std::vector<Tensor>& vhat, const AdamConfig& c) {
+  capture_taint("its optimizer updates run outside the kernel tables");
   check_slots(params, grads, {&m, &v, &vhat}, "adam");
   if (m.size() != params.size() || v.size() != params.size())
     throw ValueError(op_err("adam", "missing m/v slots"));
@@ -76,6 +77,7 @@ void adam_update(const std::vector<Tensor>& params, const std::vector<Tensor>& g
 void sgd_update(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
                 const std::vector<Tensor>& momentums, double lr, double momentum, bool nesterov,
                 double weight_decay) {
+  capture_taint("its optimizer updates run outside the kernel tables");
   check_slots(params, grads, {&momentums}, "sgd");
   NoGradGuard ng;
   for (size_t i = 0; i < params.size(); ++i) {
@@ -166,6 +168,7 @@ void optimizer_update(const std::string& kind, const std::vector<Tensor>& params
                       const std::vector<Tensor>& grads,
                       const std::vector<std::vector<Tensor>>& slots,
                       const std::vector<double>& hyper) {
+  capture_taint("its optimizer updates run outside the kernel tables");
   const char* op = "optimizer_update";
   check_kind(kind, slots, hyper);
   if (slots.size() > kMaxSlots) throw ValueError(op_err(op, "at most 3 slots per parameter"));

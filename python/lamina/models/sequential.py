@@ -65,6 +65,7 @@ class Sequential(Model):
         else:
             self.built = False
             self._functional = None
+            self.predict_function = None  # a captured program runs the old stack
 
     def pop(self, rebuild=True):
         """Removes and returns the last layer."""
@@ -73,6 +74,7 @@ class Sequential(Model):
         layer = self._layers.pop()
         self.built = False
         self._functional = None
+        self.predict_function = None
         if rebuild:
             self._maybe_rebuild()
         return layer
@@ -80,6 +82,7 @@ class Sequential(Model):
     def _maybe_rebuild(self):
         self.built = False
         self._functional = None
+        self.predict_function = None
         if self._layers and isinstance(self._layers[0], InputLayer) and len(self._layers) > 1:
             self.build(self._layers[0].batch_shape)
         elif self._layers and isinstance(self._layers[0], InputLayer):

@@ -12,6 +12,7 @@ from lamina import optimizers as optimizers_module
 from lamina.autograd import GradientTape, no_grad
 from lamina.callbacks.callback_list import CallbackList
 from lamina.trainers.compile_utils import CompileLoss, CompileMetrics
+from lamina.trainers.compiled_function import CompiledFunction
 from lamina.trainers.data_adapters import (
     EpochIterator,
     to_tensors,
@@ -75,7 +76,7 @@ class _EpochSeededRNG:
 class Trainer:
     def __init__(self):
         self._run_eagerly = False
-        self._jit_compile = False
+        self._jit_compile = True  # "auto": predict is captured (trainers/compiled_function.py)
         self.compiled = False
         self.loss = None
         self.steps_per_execution = 1
@@ -118,8 +119,11 @@ class Trainer:
                 binary / categorical / sparse categorical accuracy from the
                 shapes), or a list/dict per output.
             weighted_metrics: metrics weighted by `sample_weight`/`class_weight`.
-            run_eagerly, steps_per_execution, jit_compile: accepted for Keras
-                compatibility; lamina always runs eagerly.
+            run_eagerly: run every step eagerly (no captured programs).
+            steps_per_execution: accepted for Keras compatibility.
+            jit_compile: "auto" (default) or True: `predict` captures its step
+                once per input signature as a kernel program and replays it
+                (trainers/compiled_function.py); False: always eager.
         """
         self.optimizer = optimizers_module.get(optimizer)
         output_names = getattr(self, "output_names", None)
@@ -132,12 +136,7 @@ class Trainer:
             self._compile_metrics = CompileMetrics(metrics, weighted_metrics, output_names=output_names)
         else:
             self._compile_metrics = None
-        if jit_compile is True and not getattr(Trainer, "_jit_warned", False):
-            warnings.warn(
-                "jit_compile=True: lamina has no graph compiler yet; the model runs eagerly.", stacklevel=2
-            )
-            Trainer._jit_warned = True
-        self._jit_compile = bool(jit_compile is True)
+        self._jit_compile = jit_compile is not False and not run_eagerly
         self._run_eagerly = run_eagerly
         self.steps_per_execution = steps_per_execution
         self.stop_training = False
@@ -366,8 +365,10 @@ class Trainer:
 
         def predict_function(data):
             with no_grad():
-                return self.predict_step(data)
+                return self.predict_step(to_tensors(data))
 
+        if self._jit_compile and not self._run_eagerly:
+            predict_function = CompiledFunction(predict_function)
         self.predict_function = predict_function
         return predict_function
 
@@ -675,5 +676,7 @@ class Trainer:
     def predict_on_batch(self, x):
         """The model's outputs for one batch, as NumPy arrays."""
         self.make_predict_function()
-        out = self.predict_function((to_tensors(x),))
+        # Arrays go in as they are: a captured program copies them straight
+        # into its input buffers; the eager step converts them itself.
+        out = self.predict_function((x,))
         return tree.map_structure(lambda t: np.array(t.numpy()) if isinstance(t, Tensor) else t, out)

@@ -382,10 +382,12 @@ def test_tensors_as_inputs_and_int_inputs():
 
 def test_jit_compile_and_run_eagerly_accepted():
     model = classifier()
+    assert model.jit_compile  # "auto": on
     model.compile("adam", "mse", jit_compile=False, run_eagerly=True)
-    with pytest.warns(UserWarning, match="no graph compiler"):
-        lamina.trainers.trainer.Trainer._jit_warned = False
-        model.compile("adam", "mse", jit_compile=True)
+    assert not model.jit_compile
+    model.compile("adam", "mse", run_eagerly=True)
+    assert not model.jit_compile
+    model.compile("adam", "mse", jit_compile=True)
     assert model.jit_compile
 
 

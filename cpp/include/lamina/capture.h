@@ -1,0 +1,47 @@
+#pragma once
+// Kernel-level capture of a fixed program, replayed without Python.
+//
+// While a Capture is active on a thread, every CPU kernel the op layer
+// launches through lamina/backend.h and lamina/nn_backend.h runs as usual
+// and is also recorded with its tensors (which the recording keeps alive).
+// Replaying re-runs exactly those kernels, in order, on the same buffers: no
+// Python, no op-layer validation or allocation, as a CUDA graph does. New
+// data goes in by writing the captured input buffers, results come out of
+// the captured output buffers.
+//
+// The recording is only valid for other data when the program did not look
+// at values on the host. Anything that would bake one batch's values into
+// the program (reading a tensor into Python, drawing random numbers, moving
+// data between devices, a host-side computation outside the kernels) taints
+// the capture, and the caller runs eagerly instead.
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace lamina {
+
+class Capture {
+ public:
+  void record(std::function<void()> call) { calls_.push_back(std::move(call)); }
+  void taint(const std::string& why) {
+    if (why_.empty()) why_ = why;
+  }
+  bool tainted() const { return !why_.empty(); }
+  const std::string& why() const { return why_; }
+  size_t size() const { return calls_.size(); }
+  // Re-runs the recorded kernels; throws if the capture is tainted.
+  void replay() const;
+
+ private:
+  std::vector<std::function<void()>> calls_;
+  std::string why_;
+};
+
+// Starts recording this thread's kernels into `c`; throws if one is active.
+void begin_capture(Capture* c);
+void end_capture();
+Capture* active_capture();
+// Taints the active capture, if any, naming the reason.
+void capture_taint(const char* why);
+
+}  // namespace lamina

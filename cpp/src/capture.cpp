@@ -1,0 +1,114 @@
+// Capture and replay (lamina/capture.h): recording wrappers around the CPU
+// kernel tables, handed out by backend() / nn_backend() while a capture is
+// active on the calling thread.
+#include "lamina/capture.h"
+
+#include <stdexcept>
+
+#include "capture_tables.h"
+
+namespace lamina {
+
+namespace {
+
+thread_local Capture* t_active = nullptr;
+
+// The tables being wrapped (the CPU ones; set before any wrapper can run).
+const Backend* g_real = nullptr;
+const NnBackend* g_real_nn = nullptr;
+
+template <class Table>
+const Table& real();
+template <>
+const Backend& real<Backend>() { return *g_real; }
+template <>
+const NnBackend& real<NnBackend>() { return *g_real_nn; }
+
+// Runs kernel M of the real table and records the call with copies of its
+// arguments: tensors by handle (keeping their buffers alive), the rest by value.
+template <class Table, class Fn>
+struct Rec;
+template <class Table, class... A>
+struct Rec<Table, void (*)(A...)> {
+  using Fn = void (*)(A...);
+  template <Fn Table::*M>
+  static void call(A... a) {
+    const Fn f = real<Table>().*M;
+    f(a...);
+    if (Capture* c = t_active) c->record([f, a...] { f(a...); });
+  }
+};
+
+#define LAMINA_REC(T, m) t.m = &Rec<T, decltype(T::m)>::template call<&T::m>;
+
+void rec_random(const Tensor& out, uint64_t seed, uint64_t counter, bool normal) {
+  real<Backend>().random(out, seed, counter, normal);
+  capture_taint("it draws random numbers (a replay would repeat them)");
+}
+
+void rec_dropout(const Tensor& x, double rate, uint64_t seed, uint64_t counter, const Tensor& y) {
+  real<NnBackend>().dropout(x, rate, seed, counter, y);
+  capture_taint("it draws random numbers (dropout)");
+}
+
+Backend make_recording(const Backend& r) {
+  static_assert(sizeof(Backend) == 10 * sizeof(void*), "record every new Backend kernel here");
+  Backend t = r;
+  LAMINA_REC(Backend, copy) LAMINA_REC(Backend, fill) LAMINA_REC(Backend, unary)
+  LAMINA_REC(Backend, binary) LAMINA_REC(Backend, where) LAMINA_REC(Backend, reduce)
+  LAMINA_REC(Backend, matmul) LAMINA_REC(Backend, gather) LAMINA_REC(Backend, index_add)
+  t.random = rec_random;
+  return t;
+}
+
+NnBackend make_recording(const NnBackend& r) {
+  static_assert(sizeof(NnBackend) == 19 * sizeof(void*), "record every new NnBackend kernel here");
+  NnBackend t = r;
+  LAMINA_REC(NnBackend, im2col) LAMINA_REC(NnBackend, col2im) LAMINA_REC(NnBackend, max_pool)
+  LAMINA_REC(NnBackend, max_pool_backward) LAMINA_REC(NnBackend, avg_pool)
+  LAMINA_REC(NnBackend, avg_pool_backward) LAMINA_REC(NnBackend, row_norm)
+  LAMINA_REC(NnBackend, row_norm_backward) LAMINA_REC(NnBackend, batch_norm)
+  LAMINA_REC(NnBackend, batch_norm_backward) LAMINA_REC(NnBackend, sparse_xent)
+  LAMINA_REC(NnBackend, sparse_xent_backward) LAMINA_REC(NnBackend, rnn_forward)
+  LAMINA_REC(NnBackend, rnn_backward) LAMINA_REC(NnBackend, attention)
+  LAMINA_REC(NnBackend, attention_backward) LAMINA_REC(NnBackend, conv2d)
+  LAMINA_REC(NnBackend, conv2d_backward)
+  t.dropout = rec_dropout;
+  return t;
+}
+
+#undef LAMINA_REC
+
+}  // namespace
+
+void Capture::replay() const {
+  if (tainted()) throw std::runtime_error("[capture] cannot replay this program: " + why_);
+  for (const auto& call : calls_) call();
+}
+
+void begin_capture(Capture* c) {
+  if (t_active) throw std::runtime_error("[capture] a capture is already active on this thread");
+  t_active = c;
+}
+
+void end_capture() { t_active = nullptr; }
+
+Capture* active_capture() { return t_active; }
+
+void capture_taint(const char* why) {
+  if (t_active) t_active->taint(why);
+}
+
+const Backend& recording_backend(const Backend& real_cpu) {
+  g_real = &real_cpu;
+  static const Backend table = make_recording(real_cpu);
+  return table;
+}
+
+const NnBackend& recording_nn_backend(const NnBackend& real_cpu) {
+  g_real_nn = &real_cpu;
+  static const NnBackend table = make_recording(real_cpu);
+  return table;
+}
+
+}  // namespace lamina

@@ -1,0 +1,105 @@
+"""predict / predict_on_batch through captured kernel programs
+(trainers/compiled_function.py, the default `jit_compile="auto"`): equal bit
+for bit to eager prediction on every reference model, including a smaller
+last batch; refused where a replay could be wrong (values read on the host,
+random numbers), with the eager result; kept in step with the weights and
+with the model's layers."""
+
+import numpy as np
+import pytest
+
+import lamina
+from lamina import layers as L
+
+from test_reference_models import REFERENCE
+
+INPUTS = {
+    "mlp": lambda r, n: r.standard_normal((n, 784)).astype("float32"),
+    "mnist_convnet": lambda r, n: r.standard_normal((n, 28, 28, 1)).astype("float32"),
+    "resnet20": lambda r, n: r.standard_normal((n, 32, 32, 3)).astype("float32"),
+    "frozen_transfer": lambda r, n: r.standard_normal((n, 32, 32, 3)).astype("float32"),
+    "lstm_classifier": lambda r, n: r.integers(0, 20000, (n, 12)).astype("int32"),
+    "gru_classifier": lambda r, n: r.integers(0, 1000, (n, 12)).astype("int32"),
+    "transformer_classifier": lambda r, n: r.integers(0, 20000, (n, 200)).astype("int32"),
+}
+
+
+def eager_twin(build, model):
+    twin = build(lamina)
+    twin.set_weights(model.get_weights())
+    twin.compile(jit_compile=False)
+    return twin
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_reference_models_predict_as_eager(name, nprng):
+    build = REFERENCE[name][0]
+    model = build(lamina)
+    twin = eager_twin(build, model)
+    x = INPUTS[name](nprng, 11)
+    # batches of 4, 4, 3: two signatures, each captured, verified, replayed
+    for _ in range(3):
+        np.testing.assert_array_equal(model.predict(x, batch_size=4, verbose=0),
+                                      twin.predict(x, batch_size=4, verbose=0))
+    fn = model.predict_function
+    assert not fn.refused, fn.refused
+    assert len(fn._programs) == 2 and all(p.verified for p in fn._programs.values())
+    for _ in range(3):
+        x1 = INPUTS[name](nprng, 1)
+        np.testing.assert_array_equal(model.predict_on_batch(x1), twin.predict_on_batch(x1))
+
+
+def test_replay_follows_weight_updates(nprng):
+    model = lamina.Sequential([lamina.Input((6,)), L.Dense(4, activation="relu"), L.Dense(2)])
+    model.compile("sgd", "mse")
+    x, y = nprng.standard_normal((8, 6)).astype("float32"), nprng.standard_normal((8, 2)).astype("float32")
+    for _ in range(3):
+        model.predict_on_batch(x)  # captured and verified
+    model.fit(x, y, epochs=2, verbose=0)
+    model.layers[0].kernel.assign(np.ones((6, 4), "float32"))
+    twin = lamina.Sequential([lamina.Input((6,)), L.Dense(4, activation="relu"), L.Dense(2)])
+    twin.set_weights(model.get_weights())
+    twin.compile(jit_compile=False)
+    np.testing.assert_array_equal(model.predict_on_batch(x), twin.predict_on_batch(x))
+
+
+def test_host_reads_and_random_numbers_refuse_capture(nprng):
+    class HostRead(L.Layer):
+        def call(self, x):
+            scale = float(np.abs(lamina.ops.convert_to_numpy(x)).max())  # value-dependent
+            return x / scale
+
+    class Noise(L.Layer):
+        def call(self, x):
+            return x + lamina.random.normal(lamina.ops.shape(x))
+
+    x = nprng.standard_normal((3, 5)).astype("float32")
+    host = lamina.Sequential([lamina.Input((5,)), HostRead()])
+    for k in (1.0, 2.0, 7.0):  # a baked-in scale would be wrong from the second batch on
+        np.testing.assert_allclose(host.predict_on_batch(x * k), x / np.abs(x).max(), rtol=1e-6)
+    assert "reads a tensor" in next(iter(host.predict_function.refused.values()))
+    noisy = lamina.Sequential([lamina.Input((5,)), Noise()])
+    a, b, c = (noisy.predict_on_batch(x) for _ in range(3))
+    assert not np.array_equal(a, b) and not np.array_equal(b, c)
+    assert "random" in next(iter(noisy.predict_function.refused.values()))
+
+
+def test_jit_compile_false_and_run_eagerly_do_not_capture(nprng):
+    x = nprng.standard_normal((2, 3)).astype("float32")
+    for kwargs in ({"jit_compile": False}, {"run_eagerly": True}):
+        model = lamina.Sequential([lamina.Input((3,)), L.Dense(2)])
+        model.compile("sgd", "mse", **kwargs)
+        model.predict_on_batch(x)
+        assert not hasattr(model.predict_function, "refused")
+
+
+def test_replayed_index_check_and_changed_layers(nprng):
+    model = lamina.Sequential([lamina.Input((4,), dtype="int32"), L.Embedding(10, 3)])
+    ok = nprng.integers(0, 10, (2, 4)).astype("int32")
+    for _ in range(3):
+        model.predict_on_batch(ok)
+    assert model.predict_function._programs
+    with pytest.raises(IndexError, match="out of bounds"):
+        model.predict_on_batch(np.full((2, 4), 10, "int32"))
+    model.add(L.Dense(5))
+    assert model.predict_on_batch(ok).shape == (2, 4, 5)
