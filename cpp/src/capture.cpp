@@ -26,6 +26,12 @@ const NnBackend& real<NnBackend>() { return *g_real_nn; }
 
 // Runs kernel M of the real table and records the call with copies of its
 // arguments: tensors by handle (keeping their buffers alive), the rest by value.
+void hold_arg(Capture& c, const Tensor& t) {
+  if (t.defined()) c.hold(t);
+}
+template <class T>
+void hold_arg(Capture&, const T&) {}
+
 template <class Table, class Fn>
 struct Rec;
 template <class Table, class... A>
@@ -35,7 +41,10 @@ struct Rec<Table, void (*)(A...)> {
   static void call(A... a) {
     const Fn f = real<Table>().*M;
     f(a...);
-    if (Capture* c = t_active) c->record([f, a...] { f(a...); });
+    if (Capture* c = t_active) {
+      c->record([f, a...] { f(a...); });
+      (hold_arg(*c, a), ...);
+    }
   }
 };
 
@@ -80,6 +89,11 @@ NnBackend make_recording(const NnBackend& r) {
 #undef LAMINA_REC
 
 }  // namespace
+
+void Capture::hold(const Tensor& t) {
+  const Storage* s = t.impl()->storage.get();
+  if (held_.insert(s).second) held_bytes_ += s->nbytes;
+}
 
 void Capture::replay() const {
   if (tainted()) throw std::runtime_error("[capture] cannot replay this program: " + why_);

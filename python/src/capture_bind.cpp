@@ -16,6 +16,7 @@ void init_capture(nb::module_& m) {
            "Re-runs the recorded kernels on their buffers.")
       .def_prop_ro("tainted", &Capture::tainted)
       .def_prop_ro("why", &Capture::why)
+      .def_prop_ro("held_bytes", &Capture::held_bytes)
       .def("__len__", &Capture::size);
   m.def("begin_capture", &begin_capture, nb::arg("capture"),
         "Records this thread's CPU kernels into `capture` until end_capture().");

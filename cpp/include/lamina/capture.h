@@ -16,24 +16,35 @@
 // the capture, and the caller runs eagerly instead.
 #include <functional>
 #include <string>
+#include <unordered_set>
 #include <vector>
+
+#include "lamina/tensor.h"
 
 namespace lamina {
 
 class Capture {
  public:
   void record(std::function<void()> call) { calls_.push_back(std::move(call)); }
+  // Counts a recorded tensor's buffer towards held_bytes (once per buffer).
+  void hold(const Tensor& t);
   void taint(const std::string& why) {
     if (why_.empty()) why_ = why;
   }
   bool tainted() const { return !why_.empty(); }
   const std::string& why() const { return why_; }
   size_t size() const { return calls_.size(); }
+  // Bytes of every buffer the recording keeps alive (weights and inputs
+  // included): nothing is reused between kernels yet, so a program holds
+  // all of its intermediate tensors at once.
+  size_t held_bytes() const { return held_bytes_; }
   // Re-runs the recorded kernels; throws if the capture is tainted.
   void replay() const;
 
  private:
   std::vector<std::function<void()>> calls_;
+  std::unordered_set<const Storage*> held_;
+  size_t held_bytes_ = 0;
   std::string why_;
 };
 

@@ -11,8 +11,9 @@ the step happen at capture time only.
 A program is only kept when it is safe to replay: the capture is refused
 when the step read a tensor's value into Python, drew random numbers, moved
 data between devices or updated an optimizer outside the kernel tables
-(`Capture.why` says which), and the first replay is checked against an eager
-run of the same batch, bit for bit. Otherwise that signature runs eagerly.
+(`Capture.why` says which), or when its buffers would hold more than
+MAX_HELD_BYTES; and the first replay is checked against an eager run of the
+same batch, bit for bit. Otherwise that signature runs eagerly.
 """
 
 import numpy as np
@@ -24,6 +25,10 @@ Tensor = _core.Tensor
 
 # Signatures kept per step (a last, smaller batch makes a second one).
 MAX_PROGRAMS = 4
+# A program keeps every tensor it recorded alive (buffers are not yet shared
+# between tensors whose lifetimes do not overlap), so a step whose buffers
+# pass this runs eagerly, where freed activations are reused.
+MAX_HELD_BYTES = 256 << 20
 
 
 def _signature(leaves):
@@ -103,6 +108,8 @@ class CompiledFunction:
         out_leaves = tree.flatten(outputs)
         if capture.tainted:
             self.refused[sig] = capture.why
+        elif capture.held_bytes > MAX_HELD_BYTES:
+            self.refused[sig] = f"its buffers would hold {capture.held_bytes >> 20} MB"
         elif not out_leaves or not all(isinstance(t, Tensor) for t in out_leaves):
             self.refused[sig] = "its outputs are not all tensors"
         else:

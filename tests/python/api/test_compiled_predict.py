@@ -103,3 +103,17 @@ def test_replayed_index_check_and_changed_layers(nprng):
         model.predict_on_batch(np.full((2, 4), 10, "int32"))
     model.add(L.Dense(5))
     assert model.predict_on_batch(ok).shape == (2, 4, 5)
+
+
+def test_programs_that_would_hold_too_much_run_eagerly(nprng, monkeypatch):
+    from lamina.trainers import compiled_function
+
+    monkeypatch.setattr(compiled_function, "MAX_HELD_BYTES", 1 << 10)
+    model = lamina.Sequential([lamina.Input((64,)), L.Dense(64)])
+    x = nprng.standard_normal((8, 64)).astype("float32")
+    twin = lamina.Sequential([lamina.Input((64,)), L.Dense(64)])
+    twin.set_weights(model.get_weights())
+    twin.compile(jit_compile=False)
+    for _ in range(2):
+        np.testing.assert_array_equal(model.predict_on_batch(x), twin.predict_on_batch(x))
+    assert "MB" in next(iter(model.predict_function.refused.values()))
