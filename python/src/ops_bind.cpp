@@ -7,6 +7,7 @@
 
 #include "convert.h"
 #include "lamina/autograd.h"
+#include "lamina/capture.h"
 
 namespace lamina::py {
 
@@ -191,7 +192,13 @@ void init_ops(nb::module_& m) {
   m.def("cast", [](nb::handle x, nb::handle dtype) { return cast(T(x), *parse_dtype(dtype)); },
         nb::arg("x"), nb::arg("dtype"));
   m.def("copy", [](nb::handle x) { return copy(T(x)); }, nb::arg("x"));
-  m.def("assign", [](const Tensor& dst, nb::handle src) { assign(dst, to_tensor(src)); },
+  m.def("assign",
+        [](const Tensor& dst, nb::handle src) {
+          // A state update (stateful RNN, metric, optimizer slot) inside a
+          // captured step would also run in its verification replay.
+          capture_taint("it updates a variable in place");
+          assign(dst, to_tensor(src));
+        },
         "In-place dst[...] = src with broadcasting and casting; not recorded by autograd.");
 
   m.def("relu6", [](nb::handle x) { return relu6(T(x)); }, nb::arg("x"));

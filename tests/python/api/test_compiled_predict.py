@@ -117,3 +117,18 @@ def test_programs_that_would_hold_too_much_run_eagerly(nprng, monkeypatch):
     for _ in range(2):
         np.testing.assert_array_equal(model.predict_on_batch(x), twin.predict_on_batch(x))
     assert "MB" in next(iter(model.predict_function.refused.values()))
+
+
+def test_state_updates_refuse_capture(nprng):
+    # a stateful RNN assigns its states each call: a replay plus its eager
+    # check would advance them twice
+    def build():
+        return lamina.Sequential([lamina.Input((3, 2), batch_size=2), L.SimpleRNN(4, stateful=True)])
+
+    model, twin = build(), build()
+    twin.set_weights(model.get_weights())
+    twin.compile(jit_compile=False)
+    x = nprng.standard_normal((2, 3, 2)).astype("float32")
+    for _ in range(4):
+        np.testing.assert_allclose(model.predict_on_batch(x), twin.predict_on_batch(x), rtol=1e-6)
+    assert "updates a variable" in next(iter(model.predict_function.refused.values()))
