@@ -19,6 +19,7 @@ same batch, bit for bit. Otherwise that signature runs eagerly.
 import numpy as np
 
 from lamina import _core
+from lamina.trainers.data_adapters import _to_numpy_leaf
 from lamina.utils import tree
 
 Tensor = _core.Tensor
@@ -61,7 +62,8 @@ class _Program:
 
     def run(self, leaves):
         for view, leaf in zip(self.views, leaves):
-            np.copyto(view, _as_numpy(leaf), casting="no")
+            # the cast to_tensors would make (float64 -> float32, ...), in place
+            np.copyto(view, _as_numpy(leaf), casting="unsafe")
         self.capture.replay()
         return self.outputs
 
@@ -98,7 +100,10 @@ class CompiledFunction:
         return self._verify(sig, program, data, leaves)
 
     def _capture(self, sig, data, leaves):
-        buffers = [_core.copy(_core.convert_to_tensor(_as_numpy(leaf), None, True)) for leaf in leaves]
+        # Buffers of the dtypes the eager step would see (to_tensors' casts).
+        buffers = [_core.copy(leaf) if isinstance(leaf, Tensor)
+                   else _core.convert_to_tensor(np.ascontiguousarray(_to_numpy_leaf(leaf)), None, True)
+                   for leaf in leaves]
         capture = _core.Capture()
         _core.begin_capture(capture)
         try:

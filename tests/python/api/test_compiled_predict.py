@@ -132,3 +132,16 @@ def test_state_updates_refuse_capture(nprng):
     for _ in range(4):
         np.testing.assert_allclose(model.predict_on_batch(x), twin.predict_on_batch(x), rtol=1e-6)
     assert "updates a variable" in next(iter(model.predict_function.refused.values()))
+
+
+def test_inputs_of_other_dtypes_are_cast_as_eager(nprng):
+    model = lamina.Sequential([lamina.Input((5,)), L.Dense(3)])
+    twin = lamina.Sequential([lamina.Input((5,)), L.Dense(3)])
+    twin.set_weights(model.get_weights())
+    twin.compile(jit_compile=False)
+    for dtype in ("float64", "uint8", "int16"):
+        for _ in range(3):
+            x = (nprng.standard_normal((4, 5)) * 10).astype(dtype)
+            np.testing.assert_array_equal(model.predict_on_batch(x), twin.predict_on_batch(x))
+    assert not model.predict_function.refused
+    assert all(p.verified for p in model.predict_function._programs.values())
