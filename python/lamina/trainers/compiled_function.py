@@ -85,6 +85,11 @@ class CompiledFunction:
         self._programs = {}
         self.refused = {}  # signature -> why it runs eagerly
 
+    def __deepcopy__(self, memo):
+        # A copied model must not replay programs recorded on this model's
+        # buffers: it gets no compiled function and makes its own.
+        return None
+
     def __call__(self, data):
         leaves = tree.flatten(data)
         sig = _signature(leaves)

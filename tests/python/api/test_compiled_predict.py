@@ -145,3 +145,16 @@ def test_inputs_of_other_dtypes_are_cast_as_eager(nprng):
             np.testing.assert_array_equal(model.predict_on_batch(x), twin.predict_on_batch(x))
     assert not model.predict_function.refused
     assert all(p.verified for p in model.predict_function._programs.values())
+
+
+def test_a_deep_copy_makes_its_own_programs(nprng):
+    import copy
+
+    model = lamina.Sequential([lamina.Input((3,)), L.Dense(2)])
+    x = nprng.standard_normal((2, 3)).astype("float32")
+    for _ in range(3):
+        model.predict_on_batch(x)
+    clone = copy.deepcopy(model)
+    clone.layers[0].kernel.assign(np.zeros((3, 2), "float32"))
+    np.testing.assert_array_equal(clone.predict_on_batch(x), np.zeros((2, 2), "float32") + clone.layers[0].bias.numpy())
+    assert not np.array_equal(model.predict_on_batch(x), clone.predict_on_batch(x))
