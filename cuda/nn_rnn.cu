@@ -52,6 +52,7 @@ __global__ void step_kernel(const T* xw, const T* rec, const T* rb, const T* rh,
     if (!step_live(mask, p, b)) {  // state carried, previous output repeated
       o[u] = prev_out[e];
       cst[bs * U + u] = c[e];
+      if (p.cell == Cell::GRU) rec_h[bs * U + u] = T(0);  // read by the kernel's gradient
       continue;
     }
     const T* x = xw + (b * p.T + p.t) * p.GU;

@@ -134,6 +134,9 @@ void forward_rows(const RnnArgs& a, int64_t b0, int64_t b1, const T* xw, const T
       if (mask && mask[b * T_ + t] == T(0)) {  // state carried, previous output repeated
         std::memcpy(o, prev_out.data() + r * U, U * sizeof(T));
         std::memcpy(cs, c.data() + r * U, U * sizeof(T));
+        // The kernel's gradient multiplies every step's rec_h by that step's
+        // (zero) gradient: it must hold numbers, not whatever the buffer had.
+        if (gru) std::fill(rec_h + (b * T_ + s) * U, rec_h + (b * T_ + s + 1) * U, T(0));
         continue;
       }
       const T* x = xw + (b * T_ + t) * GU;
