@@ -196,3 +196,15 @@ def test_transpose_bad_axes(axes):
     t = lamina.tensor(np.ones((2, 3)))
     with pytest.raises((ValueError, IndexError)):
         ops.transpose(t, axes)
+
+
+@pytest.mark.parametrize("m", [1, 2, 5, 6, 7, 12, 16, 17])
+@pytest.mark.parametrize("n", [64, 192, 70])
+def test_float32_few_rows_times_wide_matrix(m, n):
+    """Few rows against a wide matrix take the register-blocked small GEMM
+    (N a multiple of 64) or gemv (one row); the rest BLAS. All against NumPy."""
+    rng = np.random.default_rng(m * 1000 + n)
+    a = rng.standard_normal((m, 37)).astype(np.float32)
+    b = rng.standard_normal((37, n)).astype(np.float32)
+    got = ops.matmul(lamina.tensor(a), lamina.tensor(b)).numpy()
+    np.testing.assert_allclose(got, a.astype(np.float64) @ b.astype(np.float64), rtol=1e-5, atol=1e-5)

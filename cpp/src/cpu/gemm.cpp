@@ -7,6 +7,7 @@
 
 #include "cpu/kernels.h"
 #include "lamina/ops.h"
+#include "cpu/small_gemm.h"
 #include "lamina/threads.h"
 
 #ifdef LAMINA_HAVE_OPENBLAS
@@ -125,6 +126,10 @@ void gemm_block(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, i
         LAMINA_DGEMV(CblasRowMajor, TM, rows, cols, 1.0, mat, ld, vec, incv, beta, C, incc);
       return;
     }
+    // A few rows against a wide matrix (small-batch Dense layers): the
+    // register-blocked kernel reads B in place instead of packing all of it.
+    if constexpr (std::is_same_v<T, float>)
+      if (!ta && !tb && M <= 16 && small_gemm_f32(M, N, K, A, lda, B, ldb, C, ldc, accumulate)) return;
     auto TA = ta ? CblasTrans : CblasNoTrans, TB = tb ? CblasTrans : CblasNoTrans;
     if constexpr (std::is_same_v<T, float>)
       LAMINA_SGEMM(CblasRowMajor, TA, TB, M, N, K, 1.0f, A, lda, B, ldb, accumulate ? 1.0f : 0.0f, C, ldc);
