@@ -274,10 +274,6 @@ void dw_block(const float* xp, int64_t wp, int64_t C, int64_t toff, const float*
     for (int v = 0; v < FV; ++v) _mm512_storeu_ps(part + k * F + v * kLanes, acc[k][v]);
 }
 
-struct DwState {
-  std::vector<float> xp, part;
-};
-
 template <int CB, int FV>
 void backward_kernel(const float* x, const float* gy, const Window2d& g, int64_t F, float* dw) {
   const int64_t hp = g.oh + span(g.kh, g.dh) - 1, wp = g.ow + span(g.kw, g.dw) - 1;
