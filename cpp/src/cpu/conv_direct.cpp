@@ -107,6 +107,11 @@ void size_planes(Planes& pl, int64_t c, int64_t h_in, int64_t w_in, int64_t top,
   pl.buf.resize(pl.qs * c);
 }
 
+// Every lane kept: the zero-masked forms are the same instructions, without
+// GCC 12's false -Wuninitialized on the unmasked forms' undefined operand.
+constexpr __mmask16 kAll16 = 0xFFFF;
+constexpr __mmask8 kAll8 = 0xFF;
+
 // dst rows j = src columns j of a 16 x 16 block: 32-bit interleaves, then
 // 64-bit ones (each 128-bit lane holds one column for 4 rows), then two
 // rounds of lane shuffles put the four row groups of a column side by side.
@@ -114,14 +119,14 @@ void transpose16(const float* src, int64_t lds, float* dst, int64_t ldd) {
   __m512 r[16], t[16], u[16];
   for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * lds);
   for (int i = 0; i < 8; ++i) {
-    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i] = _mm512_maskz_unpacklo_ps(kAll16, r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_maskz_unpackhi_ps(kAll16, r[2 * i], r[2 * i + 1]);
   }
   auto lo = [](__m512 a, __m512 b) {
-    return _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)));
+    return _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(kAll8, _mm512_castps_pd(a), _mm512_castps_pd(b)));
   };
   auto hi = [](__m512 a, __m512 b) {
-    return _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)));
+    return _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(kAll8, _mm512_castps_pd(a), _mm512_castps_pd(b)));
   };
   for (int g = 0; g < 4; ++g) {  // u[4g + m]: lane l = column 4l + m of rows 4g..4g+3
     u[4 * g] = lo(t[4 * g], t[4 * g + 2]);
@@ -130,13 +135,13 @@ void transpose16(const float* src, int64_t lds, float* dst, int64_t ldd) {
     u[4 * g + 3] = hi(t[4 * g + 1], t[4 * g + 3]);
   }
   for (int m = 0; m < 4; ++m) {
-    __m512 va = _mm512_shuffle_f32x4(u[m], u[4 + m], 0x44), vb = _mm512_shuffle_f32x4(u[m], u[4 + m], 0xEE);
-    __m512 wa = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0x44);
-    __m512 wb = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0xEE);
-    _mm512_storeu_ps(dst + m * ldd, _mm512_shuffle_f32x4(va, wa, 0x88));
-    _mm512_storeu_ps(dst + (4 + m) * ldd, _mm512_shuffle_f32x4(va, wa, 0xDD));
-    _mm512_storeu_ps(dst + (8 + m) * ldd, _mm512_shuffle_f32x4(vb, wb, 0x88));
-    _mm512_storeu_ps(dst + (12 + m) * ldd, _mm512_shuffle_f32x4(vb, wb, 0xDD));
+    __m512 va = _mm512_maskz_shuffle_f32x4(kAll16, u[m], u[4 + m], 0x44), vb = _mm512_maskz_shuffle_f32x4(kAll16, u[m], u[4 + m], 0xEE);
+    __m512 wa = _mm512_maskz_shuffle_f32x4(kAll16, u[8 + m], u[12 + m], 0x44);
+    __m512 wb = _mm512_maskz_shuffle_f32x4(kAll16, u[8 + m], u[12 + m], 0xEE);
+    _mm512_storeu_ps(dst + m * ldd, _mm512_maskz_shuffle_f32x4(kAll16, va, wa, 0x88));
+    _mm512_storeu_ps(dst + (4 + m) * ldd, _mm512_maskz_shuffle_f32x4(kAll16, va, wa, 0xDD));
+    _mm512_storeu_ps(dst + (8 + m) * ldd, _mm512_maskz_shuffle_f32x4(kAll16, vb, wb, 0x88));
+    _mm512_storeu_ps(dst + (12 + m) * ldd, _mm512_maskz_shuffle_f32x4(kAll16, vb, wb, 0xDD));
   }
 }
 

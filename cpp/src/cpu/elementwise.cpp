@@ -153,7 +153,8 @@ void where_run(int64_t n, const bool* __restrict c, const T* __restrict a, const
   if constexpr (sizeof(T) == 4) {
     const __m512i bs = _mm512_set1_epi32(b_scalar ? *reinterpret_cast<const int32_t*>(b) : 0);
     for (; i + 16 <= n; i += 16) {
-      __m512i m32 = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(c + i)));
+      // zero-masked form, every lane kept: GCC 12 warns falsely on the plain one
+      __m512i m32 = _mm512_maskz_cvtepu8_epi32(0xFFFF, _mm_loadu_si128(reinterpret_cast<const __m128i*>(c + i)));
       __mmask16 k = _mm512_test_epi32_mask(m32, m32);
       __m512i bv = b_scalar ? bs : _mm512_loadu_si512(b + i);
       _mm512_storeu_si512(o + i, _mm512_mask_blend_epi32(k, bv, _mm512_loadu_si512(a + i)));
