@@ -7,6 +7,7 @@
 // (a quarter of an attention step's time). CUDA memory comes from cuda/.
 #include <sys/mman.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -100,6 +101,13 @@ void host_empty_cache() {
   c.blocks.clear();
   c.bytes = 0;
 }
+
+uint64_t next_storage_serial() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+Storage::Storage() : serial(next_storage_serial()) {}
 
 Storage::~Storage() {
   if (!owned || !data) return;

@@ -3,6 +3,7 @@
 // active on the calling thread.
 #include "lamina/capture.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "capture_tables.h"
@@ -50,14 +51,34 @@ struct Rec<Table, void (*)(A...)> {
 
 #define LAMINA_REC(T, m) t.m = &Rec<T, decltype(T::m)>::template call<&T::m>;
 
+// Random kernels take their (seed, counter) from the capture's draw slots
+// at replay, so each replay draws fresh numbers (the caller sets the slots
+// to what the eager step would reserve) instead of repeating the first.
 void rec_random(const Tensor& out, uint64_t seed, uint64_t counter, bool normal) {
-  real<Backend>().random(out, seed, counter, normal);
-  capture_taint("it draws random numbers (a replay would repeat them)");
+  const auto f = real<Backend>().random;
+  f(out, seed, counter, normal);
+  if (Capture* c = t_active) {
+    const size_t k = c->add_draw({seed, counter});
+    c->record([c, k, f, out, normal] {
+      const Capture::Draw d = c->replay_draw(k);
+      f(out, d.first, d.second, normal);
+    });
+    c->hold(out);
+  }
 }
 
 void rec_dropout(const Tensor& x, double rate, uint64_t seed, uint64_t counter, const Tensor& y) {
-  real<NnBackend>().dropout(x, rate, seed, counter, y);
-  capture_taint("it draws random numbers (dropout)");
+  const auto f = real<NnBackend>().dropout;
+  f(x, rate, seed, counter, y);
+  if (Capture* c = t_active) {
+    const size_t k = c->add_draw({seed, counter});
+    c->record([c, k, f, x, rate, y] {
+      const Capture::Draw d = c->replay_draw(k);
+      f(x, rate, d.first, d.second, y);
+    });
+    c->hold(x);
+    c->hold(y);
+  }
 }
 
 Backend make_recording(const Backend& r) {
@@ -91,8 +112,33 @@ NnBackend make_recording(const NnBackend& r) {
 }  // namespace
 
 void Capture::hold(const Tensor& t) {
-  const Storage* s = t.impl()->storage.get();
+  Storage* s = t.impl()->storage.get();
   if (held_.insert(s).second) held_bytes_ += s->nbytes;
+}
+
+void Capture::set_draws(const std::vector<Draw>& d) {
+  if (d.size() != draws_.size()) {
+    throw std::invalid_argument("[capture] set_draws: " + std::to_string(d.size()) +
+                                " draws for a program that makes " + std::to_string(draws_.size()));
+  }
+  replay_draws_ = d;
+}
+
+CaptureSnapshot Capture::snapshot() const {
+  CaptureSnapshot s;
+  for (Storage* st : held_) {
+    if (st->serial >= first_serial_ || st->device != Device::CPU) continue;
+    const char* p = static_cast<const char*>(st->data);
+    s.buffers.emplace_back(st, std::vector<char>(p, p + st->nbytes));
+  }
+  return s;
+}
+
+void Capture::restore(const CaptureSnapshot& s) const {
+  for (const auto& [st, bytes] : s.buffers) {
+    if (!held_.count(st)) throw std::invalid_argument("[capture] restore: a snapshot of another program");
+    std::copy(bytes.begin(), bytes.end(), static_cast<char*>(st->data));
+  }
 }
 
 void Capture::replay() const {
@@ -102,6 +148,7 @@ void Capture::replay() const {
 
 void begin_capture(Capture* c) {
   if (t_active) throw std::runtime_error("[capture] a capture is already active on this thread");
+  if (c->first_serial_ == 0) c->first_serial_ = Storage().serial;
   t_active = c;
 }
 

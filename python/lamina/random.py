@@ -29,12 +29,17 @@ def _numel(shape):
     return n
 
 
-def _take(stream, shape):
-    """Reserves counters for one draw of `shape` from `stream` (a dict)."""
+def _take(stream, shape, notify=True):
+    """Reserves counters for one draw of `shape` from `stream` (a dict). A
+    step being captured notes the draw, so its replays reserve their own."""
     with _lock:
         seed, counter = stream["seed"], stream["counter"]
         # float32 draws take a Philox block per 4 values, float64 per 2.
         stream["counter"] += (_numel(shape) + 1) // 2 + 1
+    if notify:
+        from lamina.trainers.compiled_function import note_draw
+
+        note_draw(stream, shape, seed, counter)
     return seed, counter
 
 
@@ -62,7 +67,7 @@ def _stream_for(seed):
     if isinstance(seed, SeedGenerator):
         return seed._stream
     # An int seed gives the same values on every call, as keras.random.
-    return {"seed": int(seed) & ((1 << 63) - 1), "counter": 0}
+    return {"seed": int(seed) & ((1 << 63) - 1), "counter": 0, "fixed": True}
 
 
 def _shape(shape):

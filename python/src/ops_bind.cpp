@@ -193,12 +193,7 @@ void init_ops(nb::module_& m) {
         nb::arg("x"), nb::arg("dtype"));
   m.def("copy", [](nb::handle x) { return copy(T(x)); }, nb::arg("x"));
   m.def("assign",
-        [](const Tensor& dst, nb::handle src) {
-          // A state update (stateful RNN, metric, optimizer slot) inside a
-          // captured step would also run in its verification replay.
-          capture_taint("it updates a variable in place");
-          assign(dst, to_tensor(src));
-        },
+        [](const Tensor& dst, nb::handle src) { assign(dst, to_tensor(src)); },
         "In-place dst[...] = src with broadcasting and casting; not recorded by autograd.");
 
   m.def("relu6", [](nb::handle x) { return relu6(T(x)); }, nb::arg("x"));

@@ -11,20 +11,51 @@
 //
 // The recording is only valid for other data when the program did not look
 // at values on the host. Anything that would bake one batch's values into
-// the program (reading a tensor into Python, drawing random numbers, moving
-// data between devices, a host-side computation outside the kernels) taints
-// the capture, and the caller runs eagerly instead.
+// the program (reading a tensor into Python, moving data between devices, a
+// host-side computation outside the kernels) taints the capture, and the
+// caller runs eagerly instead. Two host values may change between replays
+// by design: the counters of random draws (set_draws, so a replay draws what
+// the eager step would) and the hyper-parameter tensors the fused optimizer
+// updates read when they run (lamina/optim.h).
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "lamina/tensor.h"
 
 namespace lamina {
 
+// The bytes of a capture's state buffers at one moment (Capture::snapshot).
+struct CaptureSnapshot {
+  std::vector<std::pair<Storage*, std::vector<char>>> buffers;
+  bool operator==(const CaptureSnapshot& o) const { return buffers == o.buffers; }
+};
+
 class Capture {
  public:
+  // Random draws: a recorded random kernel reads its (seed, counter) from
+  // slot k at replay; the slots start as the draws of the capture run.
+  using Draw = std::pair<uint64_t, uint64_t>;
+  size_t add_draw(Draw d) {
+    draws_.push_back(d);
+    replay_draws_.push_back(d);
+    return draws_.size() - 1;
+  }
+  const std::vector<Draw>& draws() const { return draws_; }
+  Draw replay_draw(size_t k) const { return replay_draws_[k]; }
+  // The (seed, counter) of each draw for the next replays, in draw order.
+  void set_draws(const std::vector<Draw>& d);
+
+  // State: the recorded buffers allocated before the capture began (weights,
+  // optimizer slots, metric totals, input buffers), which a replay may
+  // update in place. Saving and restoring them lets a caller check a replay
+  // against an eager run of the same step from the same state.
+  CaptureSnapshot snapshot() const;
+  void restore(const CaptureSnapshot& s) const;
+
   void record(std::function<void()> call) { calls_.push_back(std::move(call)); }
   // Counts a recorded tensor's buffer towards held_bytes (once per buffer).
   void hold(const Tensor& t);
@@ -42,9 +73,12 @@ class Capture {
   void replay() const;
 
  private:
+  friend void begin_capture(Capture* c);
   std::vector<std::function<void()>> calls_;
-  std::unordered_set<const Storage*> held_;
+  std::unordered_set<Storage*> held_;
   size_t held_bytes_ = 0;
+  uint64_t first_serial_ = 0;  // storages from here on were made while capturing
+  std::vector<Draw> draws_, replay_draws_;
   std::string why_;
 };
 

@@ -21,7 +21,10 @@ struct Storage {
   Device device = Device::CPU;
   bool owned = false;
   std::shared_ptr<void> keepalive;
-  Storage() = default;
+  // Allocation order (a capture tells the state that existed before it,
+  // which its verification saves and restores, from its own intermediates).
+  uint64_t serial;
+  Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
   ~Storage();

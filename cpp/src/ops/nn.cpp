@@ -2,6 +2,10 @@
 // and each op's hand-written backward rule beside its forward.
 #include "lamina/nn.h"
 
+#include <cmath>
+#include <string>
+
+#include "lamina/capture.h"
 #include "lamina/nn_backend.h"
 #include "ops/common.h"
 
@@ -317,11 +321,47 @@ Tensor dropout(const Tensor& x_in, double rate, uint64_t seed, uint64_t counter)
   });
 }
 
+namespace {
+
+std::string label_str(double v) {
+  return v == std::floor(v) && std::abs(v) < 1e15 ? std::to_string(static_cast<int64_t>(v)) : std::to_string(v);
+}
+
+// Every label integral and in [0, n), read on the host from a float64 copy.
+void check_class_labels(const Tensor& labels, int64_t n) {
+  const double* p = labels.data<double>();
+  for (int64_t i = 0; i < labels.size(); ++i) {
+    const double v = p[i];
+    if (!std::isfinite(v) || v != std::floor(v)) {
+      throw ValueError("sparse_categorical_crossentropy expects integer class labels; got non-integer values such as [" +
+                       label_str(v) + "]");
+    }
+    if (v < 0 || v >= static_cast<double>(n)) {
+      throw ValueError("sparse_categorical_crossentropy: labels must be in [0, " + std::to_string(n) +
+                       ") for an output with " + std::to_string(n) + " classes; got label " + label_str(v));
+    }
+  }
+}
+
+// The labels as int64, checked first. The check runs on the host, so a
+// capture records it as a step of its own: each replay checks its batch's
+// labels before the loss kernel reads them.
+Tensor checked_labels(const Tensor& labels_in, int64_t n) {
+  Tensor labels = detach(labels_in);
+  Tensor host = contiguous(cast(labels.device() == Device::CPU ? labels : to_device(labels, Device::CPU),
+                                Dtype::Float64));
+  check_class_labels(host, n);
+  if (Capture* c = active_capture()) c->record([host, n] { check_class_labels(host, n); });
+  return contiguous(cast(labels, Dtype::Int64));
+}
+
+}  // namespace
+
 Tensor sparse_softmax_cross_entropy(const Tensor& logits_in, const Tensor& labels_in) {
   const char* op = "sparse_categorical_crossentropy";
   require_float(logits_in, op, "logits");
-  if (is_floating(labels_in.dtype()) || labels_in.dtype() == Dtype::Bool) {
-    throw TypeError(op_err(op, std::string("labels must be integers, got ") + dtype_name(labels_in.dtype())));
+  if (labels_in.dtype() == Dtype::Bool) {
+    throw TypeError(op_err(op, "labels must be integer class indices, got bool"));
   }
   Shape expect(logits_in.shape().begin(), logits_in.shape().end() - 1);
   if (logits_in.ndim() == 0 || labels_in.shape() != expect) {
@@ -330,7 +370,7 @@ Tensor sparse_softmax_cross_entropy(const Tensor& logits_in, const Tensor& label
                                     ": expected labels of shape " + shape_str(expect)));
   }
   Tensor z = contiguous(logits_in);
-  Tensor y = contiguous(cast(detach(labels_in), Dtype::Int64));
+  Tensor y = checked_labels(labels_in, logits_in.shape().back());
   Tensor loss = empty(expect, z.dtype(), z.device()), lse = empty(expect, z.dtype(), z.device());
   nn_backend(z.device(), op).sparse_xent(z, y, loss, lse);
   return record(op, {z}, loss, [z, y, lse, op](const Tensor& g) {

@@ -73,6 +73,8 @@ class Variable(Tensor):
         synchronization="auto",
         name=None,
     ):
+        # Its initial value would be recorded and re-written at each replay.
+        _core.capture_taint("it creates a variable")
         if isinstance(initializer, str):
             from lamina import initializers
 

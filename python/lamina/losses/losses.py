@@ -196,10 +196,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     return -ops.sum(y_true * log_prob, axis=axis)
 
 
-def _sparse_labels(y_true, y_pred, ignore_class=None):
-    target = y_true
-    if target.ndim == y_pred.ndim and target.shape[-1] == 1:
-        target = ops.squeeze(target, -1)
+def _check_label_shape(target, y_true, y_pred):
     if tuple(target.shape) != tuple(y_pred.shape[:-1]):
         raise ValueError(
             "Arguments `target` and `output` must have the same shape up until the last dimension: "
@@ -207,6 +204,13 @@ def _sparse_labels(y_true, y_pred, ignore_class=None):
             + (". Sparse labels are class indices; for one-hot labels use categorical_crossentropy."
                if tuple(y_true.shape) == tuple(y_pred.shape) else "")
         )
+
+
+def _sparse_labels(y_true, y_pred, ignore_class=None):
+    target = y_true
+    if target.ndim == y_pred.ndim and target.shape[-1] == 1:
+        target = ops.squeeze(target, -1)
+    _check_label_shape(target, y_true, y_pred)
     labels = target.numpy()
     if labels.dtype.kind == "f":
         if not np.all(np.isfinite(labels)) or np.any(labels != np.round(labels)):
@@ -235,9 +239,15 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     `[0, num_classes)` raise a ValueError."""
     y_pred = to_tensor(y_pred)
     y_true = to_tensor(y_true)
+    if from_logits and ignore_class is None and axis in (-1, y_pred.ndim - 1) and y_true.dtype != "bool":
+        # The fused loss checks the labels itself (as a recorded step in a
+        # captured training step), so they are not read into Python here.
+        target = y_true
+        if target.ndim == y_pred.ndim and target.shape[-1] == 1:
+            target = ops.squeeze(target, -1)
+        _check_label_shape(target, y_true, y_pred)
+        return _core.sparse_softmax_cross_entropy(y_pred, target)
     labels, valid = _sparse_labels(y_true, y_pred, ignore_class)
-    if from_logits and ignore_class is None and axis in (-1, y_pred.ndim - 1):
-        return _core.sparse_softmax_cross_entropy(y_pred, _core.convert_to_tensor(labels, None, True))
     if from_logits:
         log_prob = ops.log_softmax(y_pred, axis=axis)
     else:

@@ -2,6 +2,8 @@
 
 import math
 
+import numpy as np
+
 from lamina import _core
 from lamina.optimizers.optimizer import Optimizer
 
@@ -62,6 +64,9 @@ class Adam(Optimizer):
         if self.amsgrad:
             self._velocity_hats = self.add_optimizer_variables(variables, "velocity_hat")
 
+    def _step_hyper(self, learning_rate):
+        return [learning_rate, self.beta_1, self.beta_2, self.epsilon, 0.0, self._local_step]
+
     def _backend_update_step(self, grads, variables, learning_rate):
         fused = getattr(_core, "adam_update", None)
         if fused is None or not self._can_fuse(grads, variables):
@@ -73,8 +78,7 @@ class Adam(Optimizer):
             [self._momentums[i] for i in idx],
             [self._velocities[i] for i in idx],
             [self._velocity_hats[i] for i in idx] if self.amsgrad else [],
-            float(learning_rate), float(self.beta_1), float(self.beta_2), float(self.epsilon),
-            self._local_step, 0.0,
+            self._hyper_t,
         )
 
     def update_step(self, gradient, variable, learning_rate):
@@ -175,9 +179,11 @@ class Adamax(Optimizer):
         super().build(variables)
         self._m, self._u = self.add_optimizer_variables(variables, ["momentum", "norm"])
 
+    def _step_hyper(self, learning_rate):
+        return [learning_rate, self.beta_1, self.beta_2, self.epsilon, 1 - self.beta_1**self._local_step]
+
     def _backend_update_step(self, grads, variables, learning_rate):
-        hyper = [learning_rate, self.beta_1, self.beta_2, self.epsilon, 1 - self.beta_1**self._local_step]
-        self._fused_update("adamax", grads, variables, [self._m, self._u], hyper, learning_rate)
+        self._fused_update("adamax", grads, variables, [self._m, self._u], learning_rate)
 
     def update_step(self, gradient, variable, learning_rate):
         t = self._local_step
@@ -238,9 +244,11 @@ class Nadam(Optimizer):
         u_product_t = float(self._u_product.numpy()) * u_t
         _core.assign(self._u_product, u_product_t)
         u_product_t = float(self._u_product.numpy())  # as stored (float32), as update_step reads it
-        hyper = [learning_rate, self.beta_1, self.beta_2, self.epsilon,
-                 u_t_1 / (1 - u_product_t * u_t_1), (1 - u_t) / (1 - u_product_t), 1 - self.beta_2**t]
-        self._fused_update("nadam", grads, variables, [self._momentums, self._velocities], hyper, learning_rate)
+        # Its u_product is host state (read back above), so a capture refuses it.
+        self._hyper_t = _core.convert_to_tensor(np.asarray([
+            learning_rate, self.beta_1, self.beta_2, self.epsilon,
+            u_t_1 / (1 - u_product_t * u_t_1), (1 - u_t) / (1 - u_product_t), 1 - self.beta_2**t], np.float64), None, True)
+        self._fused_update("nadam", grads, variables, [self._momentums, self._velocities], learning_rate)
 
     def update_step(self, gradient, variable, learning_rate):
         t = self._local_step

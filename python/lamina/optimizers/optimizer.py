@@ -18,6 +18,7 @@ from lamina.autograd import no_grad
 from lamina.backend.variables import Variable
 from lamina.optimizers.schedules.learning_rate_schedule import LearningRateSchedule
 from lamina.optimizers.schedules import learning_rate_schedule as lr_schedules
+from lamina.trainers import compiled_function
 
 Tensor = _core.Tensor
 
@@ -128,6 +129,13 @@ class Optimizer:
         self._exclude_names = None
         self._accumulated = None
         self._ema = None
+        # Host values of the current step, as tensors the update reads when it
+        # runs (so a captured training step replays with each step's values):
+        # the learning rate, the weight-decay factor, the fused update's
+        # hyper-parameters (_step_hyper).
+        self._lr_t = _core.convert_to_tensor(np.zeros((), np.float32), None, True)
+        self._decay_t = _core.convert_to_tensor(np.zeros((), np.float32), None, True)
+        self._hyper_t = None
 
     # ---- state --------------------------------------------------------------
     @property
@@ -238,13 +246,12 @@ class Optimizer:
                 return False
         return True
 
-    def _apply_weight_decay(self, variables, lr):
+    def _apply_weight_decay(self, variables):
         if not self.weight_decay:
             return
-        wd = float(self.weight_decay)
         for v in variables:
             if self._use_weight_decay(v):
-                _core.assign(v, v - v * (wd * lr))
+                _core.assign(v, v - v * self._decay_t)
 
     # ---- clipping ---------------------------------------------------------
     def _clip_gradients(self, grads):
@@ -327,7 +334,8 @@ class Optimizer:
                 self._update(grads, variables)
             if self.use_ema:
                 self._update_ema(variables)
-            self._iterations.assign(np.asarray(int(self._iterations.numpy()) + 1, dtype=np.int32))
+            # A kernel, not a host write: a captured step counts its replays.
+            _core.assign(self._iterations, self._iterations + 1)
             # As Keras: constraints after the step (the EMA follows the raw weights).
             for v in variables:
                 if getattr(v, "constraint", None) is not None:
@@ -335,9 +343,31 @@ class Optimizer:
 
     def _update(self, grads, variables):
         grads = self._clip_gradients(grads)
-        lr = self._get_current_learning_rate()
-        self._apply_weight_decay(variables, lr)
+        with compiled_function.host_side():
+            lr = self._write_step_values()
+        compiled_function.before_replay(self._write_step_values)
+        self._apply_weight_decay(variables)
         self._backend_update_step(grads, variables, lr)
+
+    def _step_hyper(self, learning_rate):
+        """The fused update's hyper-parameters for this step (a list of
+        floats), or None for an optimizer without one."""
+        return None
+
+    def _write_step_values(self):
+        """Writes this step's learning rate, weight-decay factor and fused
+        hyper-parameters into the tensors the update reads; returns the rate.
+        Run before every replay of a captured step, as in the eager step."""
+        lr = self._get_current_learning_rate()
+        self._lr_t.numpy()[()] = lr
+        if self.weight_decay:
+            self._decay_t.numpy()[()] = float(self.weight_decay) * lr
+        hyper = self._step_hyper(lr)
+        if hyper is not None:
+            if self._hyper_t is None or self._hyper_t.shape[0] != len(hyper):
+                self._hyper_t = _core.convert_to_tensor(np.zeros(len(hyper), np.float64), None, True)
+            self._hyper_t.numpy()[:] = hyper
+        return lr
 
     def _accumulate_or_update(self, grads, variables):
         """Every `gradient_accumulation_steps`-th call applies the mean of the
@@ -353,6 +383,8 @@ class Optimizer:
             _core.assign(a, 0.0)
 
     def _backend_update_step(self, grads, variables, learning_rate):
+        # update_step takes the rate as a host float: a replay would reuse it.
+        _core.capture_taint("its optimizer updates each variable with host values (update_step)")
         for g, v in zip(grads, variables):
             self.update_step(g, v, learning_rate)
 
@@ -365,7 +397,7 @@ class Optimizer:
             for g, v in zip(grads, variables)
         )
 
-    def _fused_update(self, kind, grads, variables, slots, hyper, learning_rate):
+    def _fused_update(self, kind, grads, variables, slots, learning_rate):
         """All parameters in one C++ call (`_core.optimizer_update`, formulas in
         cpp/include/lamina/kernels/optim.h). `slots` lists this optimizer's slot
         variables by kind (an empty list for a slot its options leave out).
@@ -376,7 +408,7 @@ class Optimizer:
         idx = [self._get_variable_index(v) for v in variables]
         _core.optimizer_update(
             kind, list(variables), [g if g.is_contiguous() else g.contiguous() for g in grads],
-            [[s[i] for i in idx] if s else [] for s in slots], [float(h) for h in hyper],
+            [[s[i] for i in idx] if s else [] for s in slots], self._hyper_t,
         )
 
     def update_step(self, gradient, variable, learning_rate):
@@ -384,6 +416,7 @@ class Optimizer:
 
     # ---- EMA --------------------------------------------------------------
     def _update_ema(self, variables):
+        _core.capture_taint("its optimizer keeps an EMA (its first step and overwrites are host decisions)")
         # As Keras: the first step copies the weights (momentum 0), and the
         # weights take the EMA values every `ema_overwrite_frequency` steps.
         step = self._step_count()

@@ -51,10 +51,12 @@ class RMSprop(Optimizer):
         self._momentums = self.add_optimizer_variables(variables, "momentum") if self.momentum > 0 else []
         self._average_gradients = self.add_optimizer_variables(variables, "average_gradient") if self.centered else []
 
+    def _step_hyper(self, learning_rate):
+        return [learning_rate, self.rho, self.epsilon, self.momentum, 1.0 if self.centered else 0.0]
+
     def _backend_update_step(self, grads, variables, learning_rate):
         slots = [self._velocities, self._momentums, self._average_gradients]
-        hyper = [learning_rate, self.rho, self.epsilon, self.momentum, 1.0 if self.centered else 0.0]
-        self._fused_update("rmsprop", grads, variables, slots, hyper, learning_rate)
+        self._fused_update("rmsprop", grads, variables, slots, learning_rate)
 
     def update_step(self, gradient, variable, learning_rate):
         i = self._get_variable_index(variable)
@@ -125,9 +127,11 @@ class Adagrad(Optimizer):
             variables, "accumulator", initializer=Constant(self.initial_accumulator_value)
         )
 
+    def _step_hyper(self, learning_rate):
+        return [learning_rate, self.epsilon]
+
     def _backend_update_step(self, grads, variables, learning_rate):
-        hyper = [learning_rate, self.epsilon]
-        self._fused_update("adagrad", grads, variables, [self._accumulators], hyper, learning_rate)
+        self._fused_update("adagrad", grads, variables, [self._accumulators], learning_rate)
 
     def update_step(self, gradient, variable, learning_rate):
         acc = self._accumulators[self._get_variable_index(variable)]
@@ -180,9 +184,12 @@ class Adadelta(Optimizer):
             variables, ["accumulated_grad", "accumulated_delta_var"]
         )
 
+    def _step_hyper(self, learning_rate):
+        return [learning_rate, self.rho, self.epsilon]
+
     def _backend_update_step(self, grads, variables, learning_rate):
         slots = [self._accumulated_grads, self._accumulated_delta_vars]
-        self._fused_update("adadelta", grads, variables, slots, [learning_rate, self.rho, self.epsilon], learning_rate)
+        self._fused_update("adadelta", grads, variables, slots, learning_rate)
 
     def update_step(self, gradient, variable, learning_rate):
         i = self._get_variable_index(variable)
@@ -240,9 +247,11 @@ class Lion(Optimizer):
         super().build(variables)
         self._momentums = self.add_optimizer_variables(variables, "momentum")
 
+    def _step_hyper(self, learning_rate):
+        return [learning_rate, self.beta_1, self.beta_2]
+
     def _backend_update_step(self, grads, variables, learning_rate):
-        hyper = [learning_rate, self.beta_1, self.beta_2]
-        self._fused_update("lion", grads, variables, [self._momentums], hyper, learning_rate)
+        self._fused_update("lion", grads, variables, [self._momentums], learning_rate)
 
     def update_step(self, gradient, variable, learning_rate):
         m = self._momentums[self._get_variable_index(variable)]

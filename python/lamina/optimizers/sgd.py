@@ -48,6 +48,9 @@ class SGD(Optimizer):
         if self.momentum != 0:
             self.momentums = self.add_optimizer_variables(variables, "momentum")
 
+    def _step_hyper(self, learning_rate):
+        return [learning_rate, self.momentum, 0.0]
+
     def _backend_update_step(self, grads, variables, learning_rate):
         fused = getattr(_core, "sgd_update", None)
         if fused is None or not self._can_fuse(grads, variables):
@@ -56,7 +59,7 @@ class SGD(Optimizer):
         fused(
             list(variables),
             [g.contiguous() if not g.is_contiguous() else g for g in grads],
-            slots, float(learning_rate), float(self.momentum), bool(self.nesterov), 0.0,
+            slots, bool(self.nesterov), self._hyper_t,
         )
 
     def update_step(self, gradient, variable, learning_rate):

@@ -1,20 +1,36 @@
 """Compiled steps: a step function captured once as a kernel program and
 replayed for later batches (Keras's `jit_compile`, lamina's way).
 
-The first call with a given input signature (shapes and dtypes) runs the step
-eagerly while `_core.begin_capture` records every CPU kernel it launches, on
-input buffers of the program's own. Later calls copy the batch into those
-buffers and replay the kernels in C++: no Python per layer or op, no
-allocation, no shape logic. As with `tf.function`, Python side effects of
-the step happen at capture time only.
+The first call with a given input signature (shapes and dtypes) runs
+eagerly: it builds whatever the step creates lazily (optimizer slots, metric
+totals). The second runs the step eagerly while `_core.begin_capture`
+records every CPU kernel it launches, on input buffers of the program's own.
+Later calls copy the batch into those buffers and replay the kernels in C++:
+no Python per layer or op, no allocation, no shape logic. As with
+`tf.function`, Python side effects of the step happen at capture time only.
+
+Two kinds of host values do change from step to step, and the step says so
+while it is captured:
+- random draws (dropout, noise layers): each replay reserves counters from
+  the same streams, in the same order, as the eager step would, so a
+  replayed step draws exactly what the eager one would have;
+- an optimizer's learning rate, step count and weight-decay factor: it
+  writes them into small tensors its fused update reads when it runs, and
+  registers `before_replay` hooks that rewrite them before every replay.
 
 A program is only kept when it is safe to replay: the capture is refused
-when the step read a tensor's value into Python, drew random numbers, moved
-data between devices or updated an optimizer outside the kernel tables
+when the step read a tensor's value into Python, moved data between
+devices, created a variable or updated an optimizer from host values
 (`Capture.why` says which), or when its buffers would hold more than
-MAX_HELD_BYTES; and the first replay is checked against an eager run of the
-same batch, bit for bit. Otherwise that signature runs eagerly.
+MAX_HELD_BYTES. The first replay is checked against an eager run of the
+same batch from the same state: the state buffers (weights, slots, metric
+totals) are saved, the replay's outputs and new state recorded, the state
+restored, the eager step run, and both must agree bit for bit. Otherwise
+that signature runs eagerly.
 """
+
+import contextlib
+import threading
 
 import numpy as np
 
@@ -31,6 +47,52 @@ MAX_PROGRAMS = 4
 # pass this runs eagerly, where freed activations are reused.
 MAX_HELD_BYTES = 256 << 20
 
+_local = threading.local()
+
+
+class _Recording:
+    """What a step declares while it is captured: hooks to run before each
+    replay, and the random draws it made (stream, shape, recorded values)."""
+
+    def __init__(self, capture):
+        self.capture = capture
+        self.hooks = []
+        self.draws = []
+
+
+def _recording():
+    return getattr(_local, "recording", None)
+
+
+def before_replay(hook):
+    """Registers `hook` (no arguments) to run before every replay of the step
+    being captured, to rewrite the host values it reads; no-op otherwise."""
+    rec = _recording()
+    if rec is not None:
+        rec.hooks.append(hook)
+
+
+@contextlib.contextmanager
+def host_side():
+    """Host computations that do not taint the capture in progress: for
+    values a `before_replay` hook recomputes before every replay."""
+    rec = _recording()
+    if rec is None:
+        yield
+        return
+    _core.end_capture()
+    try:
+        yield
+    finally:
+        _core.begin_capture(rec.capture)
+
+
+def note_draw(stream, shape, seed, counter):
+    """Called by lamina.random for each draw (a no-op unless capturing)."""
+    rec = _recording()
+    if rec is not None:
+        rec.draws.append((stream, shape, (seed, counter)))
+
 
 def _signature(leaves):
     sig = []
@@ -41,6 +103,8 @@ def _signature(leaves):
             sig.append((tuple(leaf.shape), str(leaf.dtype)))
         elif isinstance(leaf, np.ndarray) and leaf.dtype.kind in "biuf":
             sig.append((leaf.shape, leaf.dtype.str))
+        elif leaf is None:
+            sig.append(None)  # an absent sample_weight
         else:
             return None  # Python values may steer the step: run it eagerly
     return tuple(sig)
@@ -51,27 +115,62 @@ def _as_numpy(leaf):
 
 
 class _Program:
-    """A captured step: its input buffers, kernels and output tensors."""
+    """A captured step: its input buffers, kernels, output tensors, and the
+    host values it re-reads before each replay."""
 
-    def __init__(self, capture, buffers, outputs):
+    def __init__(self, capture, buffers, outputs, recording):
         self.capture = capture
         self.buffers = buffers
-        self.views = [buf.numpy() for buf in buffers]  # writable, share the buffers
+        # writable, share the buffers
+        self.views = [None if buf is None else buf.numpy() for buf in buffers]
         self.outputs = outputs
+        self.hooks = recording.hooks
+        self.draws = [(stream, shape, stream.get("fixed")) for stream, shape, _ in recording.draws]
+        # The Python draw each recorded kernel draw repeats (dropout's
+        # backward redraws its forward's mask from the same counters).
+        first = {}
+        for j, (_, _, d) in enumerate(recording.draws):
+            first.setdefault(d, j)
+        self.kernel_draws = [first[tuple(d)] for d in capture.draws]
         self.verified = False
 
+    def streams(self):
+        """The random streams a replay advances (to save and restore)."""
+        seen = {}
+        for stream, _, fixed in self.draws:
+            if not fixed:
+                seen[id(stream)] = stream
+        return list(seen.values())
+
     def run(self, leaves):
-        for view, leaf in zip(self.views, leaves):
-            # the cast to_tensors would make (float64 -> float32, ...), in place
-            np.copyto(view, _as_numpy(leaf), casting="unsafe")
+        from lamina.random import _take
+
+        for hook in self.hooks:
+            hook()
+        if self.draws:
+            new = [(stream["seed"], 0) if fixed else _take(stream, shape, notify=False)
+                   for stream, shape, fixed in self.draws]
+            self.capture.set_draws([new[j] for j in self.kernel_draws])
+        self.load(leaves)
         self.capture.replay()
         return self.outputs
+
+    def load(self, leaves):
+        """Copies a batch into the input buffers."""
+        for view, leaf in zip(self.views, leaves):
+            # the cast to_tensors would make (float64 -> float32, ...), in place
+            if view is not None:
+                np.copyto(view, _as_numpy(leaf), casting="unsafe")
 
 
 def _same(a, b):
     fa, fb = tree.flatten(a), tree.flatten(b)
     return len(fa) == len(fb) and all(
-        np.array_equal(np.asarray(x.numpy()), np.asarray(y.numpy()), equal_nan=True) for x, y in zip(fa, fb))
+        np.array_equal(np.asarray(_as_numpy(x)), np.asarray(_as_numpy(y)), equal_nan=True) for x, y in zip(fa, fb))
+
+
+def _copy_outputs(outputs):
+    return tree.map_structure(lambda t: _core.copy(t) if isinstance(t, Tensor) else t, outputs)
 
 
 class CompiledFunction:
@@ -83,6 +182,7 @@ class CompiledFunction:
     def __init__(self, fn):
         self._fn = fn
         self._programs = {}
+        self._seen = set()
         self.refused = {}  # signature -> why it runs eagerly
 
     def __deepcopy__(self, memo):
@@ -97,7 +197,9 @@ class CompiledFunction:
             return self._fn(data)
         program = self._programs.get(sig)
         if program is None:
-            if len(self._programs) >= MAX_PROGRAMS:
+            if sig not in self._seen or len(self._programs) >= MAX_PROGRAMS or _recording() is not None:
+                # First call: eager, so what the step creates lazily exists before a capture.
+                self._seen.add(sig)
                 return self._fn(data)
             return self._capture(sig, data, leaves)
         if program.verified:
@@ -107,29 +209,53 @@ class CompiledFunction:
     def _capture(self, sig, data, leaves):
         # Buffers of the dtypes the eager step would see (to_tensors' casts).
         buffers = [_core.copy(leaf) if isinstance(leaf, Tensor)
+                   else None if leaf is None
                    else _core.convert_to_tensor(np.ascontiguousarray(_to_numpy_leaf(leaf)), None, True)
                    for leaf in leaves]
         capture = _core.Capture()
+        recording = _Recording(capture)
+        _local.recording = recording
         _core.begin_capture(capture)
         try:
             outputs = self._fn(tree.pack_sequence_as(data, buffers))
         finally:
             _core.end_capture()
-        out_leaves = tree.flatten(outputs)
-        if capture.tainted:
-            self.refused[sig] = capture.why
-        elif capture.held_bytes > MAX_HELD_BYTES:
-            self.refused[sig] = f"its buffers would hold {capture.held_bytes >> 20} MB"
-        elif not out_leaves or not all(isinstance(t, Tensor) for t in out_leaves):
-            self.refused[sig] = "its outputs are not all tensors"
+            _local.recording = None
+        why = self._refusal(capture, recording, outputs)
+        if why:
+            self.refused[sig] = why
         else:
-            self._programs[sig] = _Program(capture, buffers, outputs)
+            self._programs[sig] = _Program(capture, buffers, outputs, recording)
         return outputs
 
+    @staticmethod
+    def _refusal(capture, recording, outputs):
+        out_leaves = tree.flatten(outputs)
+        if capture.tainted:
+            return capture.why
+        if capture.held_bytes > MAX_HELD_BYTES:
+            return f"its buffers would hold {capture.held_bytes >> 20} MB"
+        if not out_leaves or not all(isinstance(t, Tensor) for t in out_leaves):
+            return "its outputs are not all tensors"
+        if not {tuple(d) for d in capture.draws} <= {d for _, _, d in recording.draws}:
+            return "a kernel took a random seed as a constant (a replay would repeat its draws)"
+        return None
+
     def _verify(self, sig, program, data, leaves):
-        replayed = tree.map_structure(lambda t: _core.copy(t), program.run(leaves))
+        """Replays once and runs the same step eagerly from the same state;
+        the program is kept when both agree bit for bit. The eager run's
+        results and state stand either way."""
+        streams = program.streams()
+        saved_streams = [dict(s) for s in streams]
+        before = program.capture.snapshot()
+        replayed = _copy_outputs(program.run(leaves))
+        after_replay = program.capture.snapshot()
+        program.capture.restore(before)
+        program.load(leaves)  # the input buffers are state too: they hold this batch
+        for s, saved in zip(streams, saved_streams):
+            s.update(saved)
         eager = self._fn(data)
-        if _same(replayed, eager):
+        if _same(replayed, eager) and program.capture.snapshot() == after_replay:
             program.verified = True
         else:
             del self._programs[sig]

@@ -121,9 +121,11 @@ class Trainer:
             weighted_metrics: metrics weighted by `sample_weight`/`class_weight`.
             run_eagerly: run every step eagerly (no captured programs).
             steps_per_execution: accepted for Keras compatibility.
-            jit_compile: "auto" (default) or True: `predict` captures its step
-                once per input signature as a kernel program and replays it
-                (trainers/compiled_function.py); False: always eager.
+            jit_compile: "auto" (default) or True: `fit`, `evaluate` and
+                `predict` capture their step once per input signature as a
+                kernel program and replay it (trainers/compiled_function.py),
+                running eagerly where a step cannot be replayed; False:
+                always eager.
         """
         self.optimizer = optimizers_module.get(optimizer)
         output_names = getattr(self, "output_names", None)
@@ -310,26 +312,39 @@ class Trainer:
     def train_step(self, data):
         """One training step on a batch: forward, loss, gradients, update.
         Returns a dict of metric results. Override for custom training."""
+        loss, y_pred = self._train_forward_backward(data)
+        return self._update_step_metrics(data, loss, y_pred)
+
+    def test_step(self, data):
+        """One evaluation step: forward and loss, metrics updated."""
+        loss, y_pred = self._test_forward(data)
+        return self._update_step_metrics(data, loss, y_pred)
+
+    def _train_forward_backward(self, data):
+        """Forward, loss, gradients and the optimizer update: the part of the
+        default `train_step` a compiled step captures (metrics update on the
+        host, from its loss and predictions)."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         with GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self._compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
-        self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
-        if self.optimizer is not None:
-            loss = self.optimizer.scale_loss(loss)
+        scaled = self.optimizer.scale_loss(loss) if self.optimizer is not None else loss
         trainable = self._trainable_weights_for_step()
         if trainable:
-            grads = tape.gradient(loss, trainable)
+            grads = tape.gradient(scaled, trainable)
             self.optimizer.apply(grads, trainable)
         else:
-            warnings.warn("The model does not have any trainable weights.", stacklevel=2)
-        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+            warnings.warn("The model does not have any trainable weights.", stacklevel=3)
+        return loss, y_pred
 
-    def test_step(self, data):
-        """One evaluation step: forward and loss, metrics updated."""
+    def _test_forward(self, data):
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
         loss = self._compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
+        return loss, y_pred
+
+    def _update_step_metrics(self, data, loss, y_pred):
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
         self._loss_tracker.update_state(loss, sample_weight=_batch_size_of(x))
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
@@ -338,26 +353,48 @@ class Trainer:
         x, _, _ = unpack_x_y_sample_weight(data)
         return self(x, training=False)
 
+    def _compiled(self, step_fn, default_step, core_fn):
+        """The step function `fit`/`evaluate` call. With `jit_compile`, the
+        default step's forward/backward part (`core_fn`) is captured and
+        replayed, its metrics updated on the host after; a custom step is
+        captured whole, where it can be replayed (trainers/compiled_function.py)."""
+        if not self._jit_compile or self._run_eagerly:
+            return step_fn
+        if getattr(type(self), step_fn.__name__) is not default_step:
+            return CompiledFunction(step_fn)
+        core = CompiledFunction(core_fn)
+
+        def compiled_step(data):
+            loss, y_pred = core(data)
+            return self._update_step_metrics(data, loss, y_pred)
+
+        compiled_step.compiled = core
+        return compiled_step
+
     def make_train_function(self, force=False):
         if self.train_function is not None and not force:
             return self.train_function
 
-        def train_function(data):
+        def train_step(data):
             return self.train_step(data)
 
-        self.train_function = train_function
-        return train_function
+        self.train_function = self._compiled(train_step, Trainer.train_step, self._train_forward_backward)
+        return self.train_function
 
     def make_test_function(self, force=False):
         if self.test_function is not None and not force:
             return self.test_function
 
-        def test_function(data):
+        def test_step(data):
             with no_grad():
                 return self.test_step(data)
 
-        self.test_function = test_function
-        return test_function
+        def test_forward(data):
+            with no_grad():
+                return self._test_forward(data)
+
+        self.test_function = self._compiled(test_step, Trainer.test_step, test_forward)
+        return self.test_function
 
     def make_predict_function(self, force=False):
         if self.predict_function is not None and not force:
