@@ -47,6 +47,8 @@ void init_nn(nb::module_& m) {
   m.def("dropout_raw", [](nb::handle x, double rate, uint64_t seed, uint64_t counter) {
     return dropout(T(x), rate, seed, counter);
   });
+  m.def("checked_class_labels", [](nb::handle y, int64_t n) { return checked_class_labels(T(y), n); },
+        nb::arg("labels"), nb::arg("num_classes"));
   m.def("sparse_softmax_cross_entropy", [](nb::handle z, nb::handle y) {
     return sparse_softmax_cross_entropy(T(z), T(y));
   });

@@ -55,6 +55,9 @@ Tensor dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, 
 
 // Per-sample losses over the last axis of logits.
 Tensor sparse_softmax_cross_entropy(const Tensor& logits, const Tensor& labels);
+// Class labels (integers, or integral floats) as int64, each checked to be in
+// [0, n): a ValueError names the first bad one.
+Tensor checked_class_labels(const Tensor& labels, int64_t n);
 Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& labels);
 Tensor sigmoid_binary_cross_entropy(const Tensor& logits, const Tensor& labels);
 

@@ -343,10 +343,14 @@ void check_class_labels(const Tensor& labels, int64_t n) {
   }
 }
 
-// The labels as int64, checked first. The check runs on the host, so a
-// capture records it as a step of its own: each replay checks its batch's
-// labels before the loss kernel reads them.
-Tensor checked_labels(const Tensor& labels_in, int64_t n) {
+}  // namespace
+
+// The check runs on the host, so a capture records it as a step of its own:
+// each replay checks its batch's labels before the loss kernel reads them.
+Tensor checked_class_labels(const Tensor& labels_in, int64_t n) {
+  if (labels_in.dtype() == Dtype::Bool) {
+    throw TypeError("sparse_categorical_crossentropy: labels must be integer class indices, got bool");
+  }
   Tensor labels = detach(labels_in);
   Tensor host = contiguous(cast(labels.device() == Device::CPU ? labels : to_device(labels, Device::CPU),
                                 Dtype::Float64));
@@ -355,14 +359,9 @@ Tensor checked_labels(const Tensor& labels_in, int64_t n) {
   return contiguous(cast(labels, Dtype::Int64));
 }
 
-}  // namespace
-
 Tensor sparse_softmax_cross_entropy(const Tensor& logits_in, const Tensor& labels_in) {
   const char* op = "sparse_categorical_crossentropy";
   require_float(logits_in, op, "logits");
-  if (labels_in.dtype() == Dtype::Bool) {
-    throw TypeError(op_err(op, "labels must be integer class indices, got bool"));
-  }
   Shape expect(logits_in.shape().begin(), logits_in.shape().end() - 1);
   if (logits_in.ndim() == 0 || labels_in.shape() != expect) {
     throw ValueError(op_err(op, "labels of shape " + shape_str(labels_in.shape()) +
@@ -370,7 +369,7 @@ Tensor sparse_softmax_cross_entropy(const Tensor& logits_in, const Tensor& label
                                     ": expected labels of shape " + shape_str(expect)));
   }
   Tensor z = contiguous(logits_in);
-  Tensor y = checked_labels(labels_in, logits_in.shape().back());
+  Tensor y = checked_class_labels(labels_in, logits_in.shape().back());
   Tensor loss = empty(expect, z.dtype(), z.device()), lse = empty(expect, z.dtype(), z.device());
   nn_backend(z.device(), op).sparse_xent(z, y, loss, lse);
   return record(op, {z}, loss, [z, y, lse, op](const Tensor& g) {

@@ -239,23 +239,34 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     `[0, num_classes)` raise a ValueError."""
     y_pred = to_tensor(y_pred)
     y_true = to_tensor(y_true)
-    if from_logits and ignore_class is None and axis in (-1, y_pred.ndim - 1) and y_true.dtype != "bool":
-        # The fused loss checks the labels itself (as a recorded step in a
-        # captured training step), so they are not read into Python here.
-        target = y_true
-        if target.ndim == y_pred.ndim and target.shape[-1] == 1:
-            target = ops.squeeze(target, -1)
-        _check_label_shape(target, y_true, y_pred)
+    if ignore_class is not None or y_true.dtype == "bool":
+        return _sparse_xent_host_labels(y_true, y_pred, from_logits, ignore_class, axis)
+    # The labels are checked in C++ (a recorded step in a captured training
+    # step), not read into Python.
+    target = y_true
+    if target.ndim == y_pred.ndim and target.shape[-1] == 1:
+        target = ops.squeeze(target, -1)
+    _check_label_shape(target, y_true, y_pred)
+    if from_logits and axis in (-1, y_pred.ndim - 1):
         return _core.sparse_softmax_cross_entropy(y_pred, target)
-    labels, valid = _sparse_labels(y_true, y_pred, ignore_class)
+    labels = _core.checked_class_labels(target, y_pred.shape[-1])
+    picked = ops.take_along_axis(_class_log_probs(y_pred, from_logits, axis), ops.expand_dims(labels, -1), axis=-1)
+    return -ops.squeeze(picked, -1)
+
+
+def _class_log_probs(y_pred, from_logits, axis):
     if from_logits:
-        log_prob = ops.log_softmax(y_pred, axis=axis)
-    else:
-        output = y_pred / ops.sum(y_pred, axis=axis, keepdims=True)
-        output = ops.clip(output, epsilon(), 1.0 - epsilon())
-        log_prob = ops.log(output)
+        return ops.log_softmax(y_pred, axis=axis)
+    output = y_pred / ops.sum(y_pred, axis=axis, keepdims=True)
+    output = ops.clip(output, epsilon(), 1.0 - epsilon())
+    return ops.log(output)
+
+
+def _sparse_xent_host_labels(y_true, y_pred, from_logits, ignore_class, axis):
+    """With `ignore_class`: labels read on the host, ignored ones masked."""
+    labels, valid = _sparse_labels(y_true, y_pred, ignore_class)
     idx = np.expand_dims(labels, -1)
-    picked = ops.take_along_axis(log_prob, idx, axis=-1)
+    picked = ops.take_along_axis(_class_log_probs(y_pred, from_logits, axis), idx, axis=-1)
     loss = -ops.squeeze(picked, -1)
     if ignore_class is not None:
         from lamina.backend.common import set_keras_mask
