@@ -4,6 +4,7 @@
 #include "lamina/capture.h"
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 #include "capture_tables.h"
@@ -33,6 +34,12 @@ void hold_arg(Capture& c, const Tensor& t) {
 template <class T>
 void hold_arg(Capture&, const T&) {}
 
+void storage_of(std::vector<Storage*>& out, const Tensor& t) {
+  if (t.defined()) out.push_back(t.impl()->storage.get());
+}
+template <class T>
+void storage_of(std::vector<Storage*>&, const T&) {}
+
 template <class Table, class Fn>
 struct Rec;
 template <class Table, class... A>
@@ -41,10 +48,17 @@ struct Rec<Table, void (*)(A...)> {
   template <Fn Table::*M>
   static void call(A... a) {
     const Fn f = real<Table>().*M;
+    Capture* c = t_active;
+    if (c) {
+      std::vector<Storage*> touched;
+      (storage_of(touched, a), ...);
+      c->probe_first_use(touched);
+    }
     f(a...);
-    if (Capture* c = t_active) {
+    if (c) {
       c->record([f, a...] { f(a...); });
       (hold_arg(*c, a), ...);
+      c->settle_first_use();
     }
   }
 };
@@ -56,6 +70,7 @@ struct Rec<Table, void (*)(A...)> {
 // to what the eager step would reserve) instead of repeating the first.
 void rec_random(const Tensor& out, uint64_t seed, uint64_t counter, bool normal) {
   const auto f = real<Backend>().random;
+  if (Capture* c = t_active) c->probe_first_use({out.impl()->storage.get()});
   f(out, seed, counter, normal);
   if (Capture* c = t_active) {
     const size_t k = c->add_draw({seed, counter});
@@ -64,11 +79,13 @@ void rec_random(const Tensor& out, uint64_t seed, uint64_t counter, bool normal)
       f(out, d.first, d.second, normal);
     });
     c->hold(out);
+    c->settle_first_use();
   }
 }
 
 void rec_dropout(const Tensor& x, double rate, uint64_t seed, uint64_t counter, const Tensor& y) {
   const auto f = real<NnBackend>().dropout;
+  if (Capture* c = t_active) c->probe_first_use({x.impl()->storage.get(), y.impl()->storage.get()});
   f(x, rate, seed, counter, y);
   if (Capture* c = t_active) {
     const size_t k = c->add_draw({seed, counter});
@@ -78,6 +95,7 @@ void rec_dropout(const Tensor& x, double rate, uint64_t seed, uint64_t counter, 
     });
     c->hold(x);
     c->hold(y);
+    c->settle_first_use();
   }
 }
 
@@ -114,6 +132,38 @@ NnBackend make_recording(const NnBackend& r) {
 void Capture::hold(const Tensor& t) {
   Storage* s = t.impl()->storage.get();
   if (held_.insert(s).second) held_bytes_ += s->nbytes;
+  if (calls_.empty()) return;
+  const size_t k = calls_.size() - 1;
+  auto& u = uses_[k];
+  if (std::find(u.begin(), u.end(), s) == u.end()) u.push_back(s);
+  if (s->serial < first_serial_) return;
+  auto it = life_.find(s);
+  if (it == life_.end()) {
+    life_.emplace(s, Life{k, k, false});  // not probed: treated as holding host values
+  } else {
+    it->second.last = k;
+  }
+}
+
+void Capture::probe_first_use(const std::vector<Storage*>& storages) {
+  probes_.clear();
+  for (Storage* s : storages) {
+    if (s->serial < first_serial_ || s->device != Device::CPU || life_.count(s)) continue;
+    bool seen = false;
+    for (const auto& p : probes_) seen = seen || p.first == s;
+    if (seen) continue;
+    const char* d = static_cast<const char*>(s->data);
+    probes_.emplace_back(s, std::vector<char>(d, d + s->nbytes));
+  }
+}
+
+void Capture::settle_first_use() {
+  for (auto& [s, before] : probes_) {
+    auto it = life_.find(s);
+    if (it == life_.end() || it->second.first != calls_.size() - 1) continue;
+    it->second.filled = std::memcmp(before.data(), s->data, s->nbytes) != 0;
+  }
+  probes_.clear();
 }
 
 void Capture::set_draws(const std::vector<Draw>& d) {

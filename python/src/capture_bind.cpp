@@ -31,7 +31,11 @@ void init_capture(nb::module_& m) {
       .def("set_draws", &Capture::set_draws, nb::arg("draws"),
            "The (seed, counter) each recorded draw takes in the next replays.")
       .def("snapshot", &Capture::snapshot, "The bytes of the state buffers (made before the capture).")
-      .def("restore", &Capture::restore, nb::arg("snapshot"));
+      .def("restore", &Capture::restore, nb::arg("snapshot"))
+      .def("plan", &Capture::plan, nb::arg("keep"),
+           "Moves the buffers the kernels fill (all but `keep`) into one arena shared by "
+           "non-overlapping lifetimes; returns its bytes.")
+      .def_prop_ro("planned_bytes", &Capture::planned_bytes);
   m.def("begin_capture", &begin_capture, nb::arg("capture"),
         "Records this thread's CPU kernels into `capture` until end_capture().");
   m.def("end_capture", &end_capture);

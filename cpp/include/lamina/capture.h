@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -56,9 +57,26 @@ class Capture {
   CaptureSnapshot snapshot() const;
   void restore(const CaptureSnapshot& s) const;
 
-  void record(std::function<void()> call) { calls_.push_back(std::move(call)); }
-  // Counts a recorded tensor's buffer towards held_bytes (once per buffer).
+  void record(std::function<void()> call) {
+    calls_.push_back(std::move(call));
+    uses_.emplace_back();
+  }
+  // Notes that the last recorded call uses `t`, and counts its buffer towards
+  // held_bytes (once per buffer).
   void hold(const Tensor& t);
+  // Around a kernel's first run: buffers made during the capture that it is
+  // the first to touch are copied before and compared after, so the planner
+  // knows which ones a kernel fills (their earlier contents never matter)
+  // and which ones hold values written on the host (constants, kept).
+  void probe_first_use(const std::vector<Storage*>& storages);
+  void settle_first_use();
+
+  // Memory planning: the buffers made during the capture and filled by its
+  // kernels, except `keep` (the outputs the caller reads after a replay),
+  // move into one arena where buffers whose lifetimes (first to last
+  // recorded use) do not overlap share memory. Returns the arena's bytes.
+  size_t plan(const std::vector<Tensor>& keep);
+  size_t planned_bytes() const { return planned_bytes_; }
   void taint(const std::string& why) {
     if (why_.empty()) why_ = why;
   }
@@ -74,7 +92,15 @@ class Capture {
 
  private:
   friend void begin_capture(Capture* c);
+  struct Life {
+    size_t first = 0, last = 0;
+    bool filled = false;  // its first use was a kernel that changed it
+  };
   std::vector<std::function<void()>> calls_;
+  std::vector<std::vector<Storage*>> uses_;  // per call: the buffers it touches
+  std::unordered_map<Storage*, Life> life_;  // buffers made during the capture
+  std::vector<std::pair<Storage*, std::vector<char>>> probes_;
+  size_t planned_bytes_ = 0;
   std::unordered_set<Storage*> held_;
   size_t held_bytes_ = 0;
   uint64_t first_serial_ = 0;  // storages from here on were made while capturing

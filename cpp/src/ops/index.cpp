@@ -28,7 +28,10 @@ Tensor checked_indices(const Tensor& idx, int64_t n, const char* op) {
   Tensor flat = contiguous(cast(reshape(detach(idx), {-1}), Dtype::Int64));
   Tensor host = flat.device() == Device::CPU ? copy(flat) : to_device(flat, Device::CPU);
   wrap_indices(host, n, op);
-  if (Capture* c = active_capture()) c->record([host, n, name = std::string(op)] { wrap_indices(host, n, name); });
+  if (Capture* c = active_capture()) {
+    c->record([host, n, name = std::string(op)] { wrap_indices(host, n, name); });
+    c->hold(host);
+  }
   return flat.device() == Device::CPU ? host : to_device(host, flat.device());
 }
 

@@ -355,7 +355,10 @@ Tensor checked_class_labels(const Tensor& labels_in, int64_t n) {
   Tensor host = contiguous(cast(labels.device() == Device::CPU ? labels : to_device(labels, Device::CPU),
                                 Dtype::Float64));
   check_class_labels(host, n);
-  if (Capture* c = active_capture()) c->record([host, n] { check_class_labels(host, n); });
+  if (Capture* c = active_capture()) {
+    c->record([host, n] { check_class_labels(host, n); });
+    c->hold(host);
+  }
   return contiguous(cast(labels, Dtype::Int64));
 }
 

@@ -42,9 +42,9 @@ Tensor = _core.Tensor
 
 # Signatures kept per step (a last, smaller batch makes a second one).
 MAX_PROGRAMS = 4
-# A program keeps every tensor it recorded alive (buffers are not yet shared
-# between tensors whose lifetimes do not overlap), so a step whose buffers
-# pass this runs eagerly, where freed activations are reused.
+# A program keeps its weights, state and an arena of its intermediates
+# alive (Capture.plan: buffers whose lifetimes do not overlap share memory);
+# one that would hold more than this runs eagerly instead.
 MAX_HELD_BYTES = 256 << 20
 
 _local = threading.local()
@@ -169,8 +169,17 @@ def _same(a, b):
         np.array_equal(np.asarray(_as_numpy(x)), np.asarray(_as_numpy(y)), equal_nan=True) for x, y in zip(fa, fb))
 
 
-def _copy_outputs(outputs):
-    return tree.map_structure(lambda t: _core.copy(t) if isinstance(t, Tensor) else t, outputs)
+def _read_after_replay(outputs):
+    """The tensors the caller reads after a replay (kept out of the arena):
+    the outputs and the Keras masks they carry (metrics weight by them)."""
+    keep = []
+    for t in tree.flatten(outputs):
+        if isinstance(t, Tensor):
+            keep.append(t)
+            mask = getattr(t, "_keras_mask", None)
+            if isinstance(mask, Tensor):
+                keep.append(mask)
+    return keep
 
 
 class CompiledFunction:
@@ -222,6 +231,10 @@ class CompiledFunction:
             _core.end_capture()
             _local.recording = None
         why = self._refusal(capture, recording, outputs)
+        if not why:
+            capture.plan(_read_after_replay(outputs))
+            if capture.held_bytes > MAX_HELD_BYTES:
+                why = f"its buffers would hold {capture.held_bytes >> 20} MB"
         if why:
             self.refused[sig] = why
         else:
@@ -233,8 +246,6 @@ class CompiledFunction:
         out_leaves = tree.flatten(outputs)
         if capture.tainted:
             return capture.why
-        if capture.held_bytes > MAX_HELD_BYTES:
-            return f"its buffers would hold {capture.held_bytes >> 20} MB"
         if not out_leaves or not all(isinstance(t, Tensor) for t in out_leaves):
             return "its outputs are not all tensors"
         if not {tuple(d) for d in capture.draws} <= {d for _, _, d in recording.draws}:
@@ -248,14 +259,14 @@ class CompiledFunction:
         streams = program.streams()
         saved_streams = [dict(s) for s in streams]
         before = program.capture.snapshot()
-        replayed = _copy_outputs(program.run(leaves))
+        replayed = [_core.copy(t) for t in _read_after_replay(program.run(leaves))]
         after_replay = program.capture.snapshot()
         program.capture.restore(before)
         program.load(leaves)  # the input buffers are state too: they hold this batch
         for s, saved in zip(streams, saved_streams):
             s.update(saved)
         eager = self._fn(data)
-        if _same(replayed, eager) and program.capture.snapshot() == after_replay:
+        if _same(replayed, _read_after_replay(eager)) and program.capture.snapshot() == after_replay:
             program.verified = True
         else:
             del self._programs[sig]

@@ -179,3 +179,24 @@ def test_bad_labels_after_capture_raise(nprng):
         model.train_on_batch(x[:4], np.array([0, 1, 0.5, 2], "float32"))
     for a, b in zip(weights, model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_buffers_share_memory_by_lifetime(nprng):
+    # Ten layers' activations, gradients and temporaries: each is dead long
+    # before the step ends, so the planned arena is a fraction of their sum.
+    def deep():
+        return lamina.Sequential([lamina.Input((64,))] + [L.Dense(128, activation="relu") for _ in range(10)] + [L.Dense(3)])
+
+    x, y = nprng.standard_normal((256, 64)).astype("float32"), nprng.integers(0, 3, 256)
+    runs = []
+    for jit in ("auto", False):
+        lamina.utils.set_random_seed(3)
+        model = deep()
+        model.compile("adam", LOSS, jit_compile=jit)
+        runs.append((model, model.fit(x, y, batch_size=64, epochs=2, verbose=0).history))
+    for a, b in zip(runs[0][0].get_weights(), runs[1][0].get_weights()):
+        np.testing.assert_array_equal(a, b)
+    (program,) = _programs(runs[0][0].train_function)._programs.values()
+    weights_and_slots = 3 * sum(w.nbytes for w in runs[0][0].get_weights())
+    arena = program.capture.held_bytes - weights_and_slots
+    assert program.capture.planned_bytes > 3 * arena > 0
