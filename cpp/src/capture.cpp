@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
+#include <tuple>
 
 #include "capture_tables.h"
 
@@ -40,6 +41,12 @@ void storage_of(std::vector<Storage*>& out, const Tensor& t) {
 template <class T>
 void storage_of(std::vector<Storage*>&, const T&) {}
 
+template <class T>
+T own_arg(Capture&, const T& v) {
+  return v;
+}
+Tensor own_arg(Capture& c, const Tensor& t) { return c.own(t); }
+
 template <class Table, class Fn>
 struct Rec;
 template <class Table, class... A>
@@ -56,7 +63,7 @@ struct Rec<Table, void (*)(A...)> {
     }
     f(a...);
     if (c) {
-      c->record([f, a...] { f(a...); });
+      c->record([f, args = std::make_tuple(own_arg(*c, a)...)] { std::apply(f, args); });
       (hold_arg(*c, a), ...);
       c->settle_first_use();
     }
@@ -74,7 +81,7 @@ void rec_random(const Tensor& out, uint64_t seed, uint64_t counter, bool normal)
   f(out, seed, counter, normal);
   if (Capture* c = t_active) {
     const size_t k = c->add_draw({seed, counter});
-    c->record([c, k, f, out, normal] {
+    c->record([c, k, f, out = c->own(out), normal] {
       const Capture::Draw d = c->replay_draw(k);
       f(out, d.first, d.second, normal);
     });
@@ -89,7 +96,7 @@ void rec_dropout(const Tensor& x, double rate, uint64_t seed, uint64_t counter, 
   f(x, rate, seed, counter, y);
   if (Capture* c = t_active) {
     const size_t k = c->add_draw({seed, counter});
-    c->record([c, k, f, x, rate, y] {
+    c->record([c, k, f, x = c->own(x), rate, y = c->own(y)] {
       const Capture::Draw d = c->replay_draw(k);
       f(x, rate, d.first, d.second, y);
     });
@@ -162,8 +169,46 @@ void Capture::settle_first_use() {
     auto it = life_.find(s);
     if (it == life_.end() || it->second.first != calls_.size() - 1) continue;
     it->second.filled = std::memcmp(before.data(), s->data, s->nbytes) != 0;
+    if (it->second.filled && s->owned) releasable_.push_back(s);
   }
   probes_.clear();
+}
+
+Tensor Capture::own(const Tensor& t) {
+  if (!t.defined()) return t;
+  const TensorImpl& src = *t.impl();
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = src.storage;
+  impl->shape = src.shape;
+  impl->strides = src.strides;
+  impl->offset = src.offset;
+  impl->dtype = src.dtype;
+  Owned& o = owned_[src.storage.get()];
+  if (o.handles == 0) o.storage = src.storage;
+  ++o.handles;
+  return Tensor(impl);
+}
+
+void Capture::release_dropped() {
+  for (size_t i = 0; i < releasable_.size();) {
+    Storage* s = releasable_[i];
+    auto it = owned_.find(s);
+    if (it == owned_.end() || it->second.storage.use_count() != it->second.handles) {
+      ++i;
+      continue;
+    }
+    // Only the capture's handles are left: free the memory (the eager step
+    // reuses it); the buffer gets its place in the arena when planned.
+    Storage old;
+    old.data = s->data;
+    old.nbytes = s->nbytes;
+    old.device = s->device;
+    old.owned = s->owned;
+    s->data = nullptr;
+    s->owned = false;
+    releasable_[i] = releasable_.back();
+    releasable_.pop_back();
+  }
 }
 
 void Capture::set_draws(const std::vector<Draw>& d) {

@@ -11,6 +11,8 @@
 
 namespace lamina {
 
+void host_empty_cache();  // allocator.cpp
+
 namespace {
 
 constexpr size_t kAlign = 64;  // a cache line: AVX-512 loads never split
@@ -70,11 +72,16 @@ size_t Capture::plan(const std::vector<Tensor>& keep) {
     if (t.defined()) kept.insert(t.impl()->storage.get());
   std::vector<Slot> slots;
   for (const auto& [s, life] : life_) {
-    if (!life.filled || kept.count(s) || s->device != Device::CPU || !s->owned || s->nbytes == 0) continue;
+    const bool released = s->data == nullptr;  // freed when the eager step dropped it
+    if (!life.filled || kept.count(s) || s->device != Device::CPU || s->nbytes == 0) continue;
+    if (!s->owned && !released) continue;  // memory someone else owns (NumPy)
     slots.push_back(Slot{s, life.first, life.last, aligned(s->nbytes)});
   }
   if (slots.empty()) return 0;
   const size_t total = assign_offsets(slots);
+  // The eager steps' freed blocks go back to the system first: the arena
+  // replaces them, it does not add to them.
+  host_empty_cache();
   std::shared_ptr<Storage> arena = allocate_storage(total, Device::CPU);
   char* base = static_cast<char*>(arena->data);
   for (const Slot& s : slots) {
@@ -84,6 +91,7 @@ size_t Capture::plan(const std::vector<Tensor>& keep) {
   }
   held_bytes_ += total;
   life_.clear();  // planned once
+  releasable_.clear();
   return total;
 }
 

@@ -19,6 +19,7 @@
 // updates read when they run (lamina/optim.h).
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -60,7 +61,15 @@ class Capture {
   void record(std::function<void()> call) {
     calls_.push_back(std::move(call));
     uses_.emplace_back();
+    release_dropped();
   }
+  // The capture's own handle on `t`'s buffer (shape, strides, offset, dtype;
+  // no autograd links) for a recorded kernel. Counting these per buffer
+  // tells when the eager step has dropped a buffer: its memory is then
+  // freed for the rest of the capture run (the planner gives the buffer a
+  // place in the arena later), so capturing needs about the memory of an
+  // eager step, not of all its tensors at once.
+  Tensor own(const Tensor& t);
   // Notes that the last recorded call uses `t`, and counts its buffer towards
   // held_bytes (once per buffer).
   void hold(const Tensor& t);
@@ -100,6 +109,13 @@ class Capture {
   std::vector<std::vector<Storage*>> uses_;  // per call: the buffers it touches
   std::unordered_map<Storage*, Life> life_;  // buffers made during the capture
   std::vector<std::pair<Storage*, std::vector<char>>> probes_;
+  struct Owned {
+    std::weak_ptr<Storage> storage;
+    long handles = 0;
+  };
+  std::unordered_map<Storage*, Owned> owned_;
+  std::vector<Storage*> releasable_;  // filled by a kernel, memory not yet freed
+  void release_dropped();
   size_t planned_bytes_ = 0;
   std::unordered_set<Storage*> held_;
   size_t held_bytes_ = 0;

@@ -4,7 +4,9 @@ replayed for later batches (Keras's `jit_compile`, lamina's way).
 The first call with a given input signature (shapes and dtypes) runs
 eagerly: it builds whatever the step creates lazily (optimizer slots, metric
 totals). The second runs the step eagerly while `_core.begin_capture`
-records every CPU kernel it launches, on input buffers of the program's own.
+records every CPU kernel it launches, on input buffers of the program's own
+(buffers the step drops are freed as eagerly, their place in the program
+assigned when it is planned).
 Later calls copy the batch into those buffers and replay the kernels in C++:
 no Python per layer or op, no allocation, no shape logic. As with
 `tf.function`, Python side effects of the step happen at capture time only.
@@ -21,12 +23,12 @@ while it is captured:
 A program is only kept when it is safe to replay: the capture is refused
 when the step read a tensor's value into Python, moved data between
 devices, created a variable or updated an optimizer from host values
-(`Capture.why` says which), or when its buffers would hold more than
-MAX_HELD_BYTES. The first replay is checked against an eager run of the
-same batch from the same state: the state buffers (weights, slots, metric
-totals) are saved, the replay's outputs and new state recorded, the state
-restored, the eager step run, and both must agree bit for bit. Otherwise
-that signature runs eagerly.
+(`Capture.why` says which). The third call checks it: the step runs
+eagerly (its results stand), the state buffers (weights, slots, metric
+totals) are put back as they were, the program's memory is planned
+(`Capture.plan`), and a replay of the same batch must agree with the eager
+run bit for bit, outputs and state, and hold at most MAX_HELD_BYTES.
+Otherwise that signature runs eagerly.
 """
 
 import contextlib
@@ -124,6 +126,7 @@ class _Program:
         # writable, share the buffers
         self.views = [None if buf is None else buf.numpy() for buf in buffers]
         self.outputs = outputs
+        self.keep = _read_after_replay(outputs)  # not moved into the arena
         self.hooks = recording.hooks
         self.draws = [(stream, shape, stream.get("fixed")) for stream, shape, _ in recording.draws]
         # The Python draw each recorded kernel draw repeats (dropout's
@@ -231,10 +234,6 @@ class CompiledFunction:
             _core.end_capture()
             _local.recording = None
         why = self._refusal(capture, recording, outputs)
-        if not why:
-            capture.plan(_read_after_replay(outputs))
-            if capture.held_bytes > MAX_HELD_BYTES:
-                why = f"its buffers would hold {capture.held_bytes >> 20} MB"
         if why:
             self.refused[sig] = why
         else:
@@ -253,22 +252,34 @@ class CompiledFunction:
         return None
 
     def _verify(self, sig, program, data, leaves):
-        """Replays once and runs the same step eagerly from the same state;
-        the program is kept when both agree bit for bit. The eager run's
-        results and state stand either way."""
+        """Runs the step eagerly (its results and state stand), then from the
+        same state plans the program's memory and replays it on the same
+        batch: the program is kept when both agree bit for bit."""
+        capture = program.capture
         streams = program.streams()
-        saved_streams = [dict(s) for s in streams]
-        before = program.capture.snapshot()
-        replayed = [_core.copy(t) for t in _read_after_replay(program.run(leaves))]
-        after_replay = program.capture.snapshot()
-        program.capture.restore(before)
+        streams_before = [dict(s) for s in streams]
         program.load(leaves)  # the input buffers are state too: they hold this batch
-        for s, saved in zip(streams, saved_streams):
-            s.update(saved)
+        before = capture.snapshot()
         eager = self._fn(data)
-        if _same(replayed, _read_after_replay(eager)) and program.capture.snapshot() == after_replay:
+        eager_out = _read_after_replay(eager)
+        after = capture.snapshot()
+        streams_after = [dict(s) for s in streams]
+        capture.restore(before)
+        for s, saved in zip(streams, streams_before):
+            s.update(saved)
+        capture.plan(program.keep)
+        if capture.held_bytes > MAX_HELD_BYTES:
+            why = f"its buffers would hold {capture.held_bytes >> 20} MB"
+        else:
+            replayed = _read_after_replay(program.run(leaves))
+            why = None if _same(replayed, eager_out) and capture.snapshot() == after else \
+                "a replay differed from the eager run"
+        if why is None:
             program.verified = True
         else:
+            capture.restore(after)
+            for s, saved in zip(streams, streams_after):
+                s.update(saved)
             del self._programs[sig]
-            self.refused[sig] = "a replay differed from the eager run"
+            self.refused[sig] = why
         return eager

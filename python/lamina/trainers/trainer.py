@@ -381,6 +381,15 @@ class Trainer:
         self.train_function = self._compiled(train_step, Trainer.train_step, self._train_forward_backward)
         return self.train_function
 
+    def _make_train_function_for_trainable(self):
+        # A captured step updates the weights that were trainable when it was
+        # recorded: freezing or unfreezing layers since then makes a new one.
+        key = tuple(id(w) for w in self._trainable_weights_for_step())
+        if self.__dict__.get("_train_function_key") != key:
+            self.train_function = None
+            object.__setattr__(self, "_train_function_key", key)
+        return self.make_train_function()
+
     def make_test_function(self, force=False):
         if self.test_function is not None and not force:
             return self.test_function
@@ -510,7 +519,7 @@ class Trainer:
         # With TerminateOnNaN attached the user already handles invalid losses: no warning.
         self._nan_warned = any(type(c).__name__ == "TerminateOnNaN" for c in callbacks.callbacks)
         self.stop_training = False
-        self.make_train_function()
+        self._make_train_function_for_trainable()
         callbacks.on_train_begin()
         if self._initial_epoch is not None or self._initial_step:
             # A callback (BackupAndRestore) restored a run: continue it where it stopped.
@@ -690,7 +699,7 @@ class Trainer:
             sample_weight = class_weight_to_sample_weights(yy, class_weight)
         data = to_tensors((x, y, sample_weight))
         self._symbolic_build(data)
-        self.make_train_function()
+        self._make_train_function_for_trainable()
         self.reset_metrics()
         logs = pythonify_logs(self.train_function(data))
         self._reset_step_caches()

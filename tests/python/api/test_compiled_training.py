@@ -200,3 +200,21 @@ def test_buffers_share_memory_by_lifetime(nprng):
     weights_and_slots = 3 * sum(w.nbytes for w in runs[0][0].get_weights())
     arena = program.capture.held_bytes - weights_and_slots
     assert program.capture.planned_bytes > 3 * arena > 0
+
+
+def test_freezing_layers_between_fits_recaptures(nprng):
+    x, y = _data(nprng)
+    runs = []
+    for jit in ("auto", False):
+        lamina.utils.set_random_seed(3)
+        model = _mlp()
+        model.compile("adam", LOSS, jit_compile=jit)
+        model.fit(x, y, batch_size=4, epochs=2, verbose=0)
+        model.layers[0].trainable = False  # transfer learning: freeze, train on
+        frozen = model.layers[0].get_weights()
+        model.fit(x, y, batch_size=4, epochs=2, verbose=0)
+        for a, b in zip(frozen, model.layers[0].get_weights()):
+            np.testing.assert_array_equal(a, b)
+        runs.append(model)
+    for a, b in zip(runs[0].get_weights(), runs[1].get_weights()):
+        np.testing.assert_array_equal(a, b)
