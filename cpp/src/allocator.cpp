@@ -109,10 +109,16 @@ uint64_t next_storage_serial() {
 
 Storage::Storage() : serial(next_storage_serial()) {}
 
-Storage::~Storage() {
-  if (!owned || !data) return;
-  if (device == Device::CPU) host_free(data, nbytes);
-  else cuda_free(data);
+Storage::~Storage() { release_memory(*this); }
+
+void release_memory(Storage& s) {
+  if (s.owned && s.data) {
+    if (s.device == Device::CPU) host_free(s.data, s.nbytes);
+    else cuda_free(s.data);
+  }
+  s.data = nullptr;
+  s.owned = false;
+  s.keepalive.reset();
 }
 
 std::shared_ptr<Storage> allocate_storage(size_t nbytes, Device device) {

@@ -141,8 +141,6 @@ void Capture::hold(const Tensor& t) {
   if (held_.insert(s).second) held_bytes_ += s->nbytes;
   if (calls_.empty()) return;
   const size_t k = calls_.size() - 1;
-  auto& u = uses_[k];
-  if (std::find(u.begin(), u.end(), s) == u.end()) u.push_back(s);
   if (s->serial < first_serial_) return;
   auto it = life_.find(s);
   if (it == life_.end()) {
@@ -199,13 +197,7 @@ void Capture::release_dropped() {
     }
     // Only the capture's handles are left: free the memory (the eager step
     // reuses it); the buffer gets its place in the arena when planned.
-    Storage old;
-    old.data = s->data;
-    old.nbytes = s->nbytes;
-    old.device = s->device;
-    old.owned = s->owned;
-    s->data = nullptr;
-    s->owned = false;
+    release_memory(*s);
     releasable_[i] = releasable_.back();
     releasable_.pop_back();
   }

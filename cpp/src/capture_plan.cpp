@@ -53,14 +53,8 @@ size_t assign_offsets(std::vector<Slot>& slots) {
 
 // Points `s` at `data` inside the arena and frees its own buffer.
 void move_into(Storage* s, void* data, const std::shared_ptr<void>& arena) {
-  Storage old;  // takes the old buffer; its destructor frees it
-  old.data = s->data;
-  old.nbytes = s->nbytes;
-  old.device = s->device;
-  old.owned = s->owned;
-  old.keepalive = std::move(s->keepalive);
+  release_memory(*s);
   s->data = data;
-  s->owned = false;
   s->keepalive = arena;
 }
 

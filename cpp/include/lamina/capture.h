@@ -60,7 +60,6 @@ class Capture {
 
   void record(std::function<void()> call) {
     calls_.push_back(std::move(call));
-    uses_.emplace_back();
     release_dropped();
   }
   // The capture's own handle on `t`'s buffer (shape, strides, offset, dtype;
@@ -70,8 +69,8 @@ class Capture {
   // place in the arena later), so capturing needs about the memory of an
   // eager step, not of all its tensors at once.
   Tensor own(const Tensor& t);
-  // Notes that the last recorded call uses `t`, and counts its buffer towards
-  // held_bytes (once per buffer).
+  // Notes that the last recorded call uses `t` (its buffer's lifetime), and
+  // counts the buffer towards held_bytes (once per buffer).
   void hold(const Tensor& t);
   // Around a kernel's first run: buffers made during the capture that it is
   // the first to touch are copied before and compared after, so the planner
@@ -106,7 +105,6 @@ class Capture {
     bool filled = false;  // its first use was a kernel that changed it
   };
   std::vector<std::function<void()>> calls_;
-  std::vector<std::vector<Storage*>> uses_;  // per call: the buffers it touches
   std::unordered_map<Storage*, Life> life_;  // buffers made during the capture
   std::vector<std::pair<Storage*, std::vector<char>>> probes_;
   struct Owned {

@@ -31,6 +31,9 @@ struct Storage {
 };
 
 std::shared_ptr<Storage> allocate_storage(size_t nbytes, Device device);
+// Frees a storage's memory now, as its destructor would, leaving it empty
+// (a captured program re-points its buffers into a planned arena).
+void release_memory(Storage& s);
 
 struct TensorImpl {
   std::shared_ptr<Storage> storage;

@@ -23,22 +23,14 @@ namespace {
 constexpr float kExpCut = -86.5f;
 
 // exp(x) for the x <= 0 of a softmax (logit minus the row max or the lse),
-// float32: the polynomial of kernels::exp_f32, with 2^n a single exponent
+// float32: kernels::exp_reduced_f32 (as exp_f32), with 2^n a single exponent
 // field because n >= -125 here; 0 below kExpCut. NaN stays NaN. Half the
 // instructions of the general exp, which also handles overflow and subnormal
 // results.
 inline float exp_nonpos(float x) {
   float xc = x < kExpCut ? kExpCut : x;  // NaN passes through
-  float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  float r = xc - n * 0.693145751953125f;
-  r = r - n * 1.428606765330187045e-06f;
-  float p = 1.9875691500E-4f;
-  p = p * r + 1.3981999507E-3f;
-  p = p * r + 8.3334519073E-3f;
-  p = p * r + 4.1665795894E-2f;
-  p = p * r + 1.6666665459E-1f;
-  p = p * r + 5.0000001201E-1f;
-  p = p * r * r + r + 1.0f;
+  float n;
+  const float p = kernels::exp_reduced_f32(xc, n);
   int32_t b = (static_cast<int32_t>(n) + 127) << 23;
   float s;
   std::memcpy(&s, &b, 4);

@@ -196,7 +196,11 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     return -ops.sum(y_true * log_prob, axis=axis)
 
 
-def _check_label_shape(target, y_true, y_pred):
+def _sparse_target(y_true, y_pred):
+    """The labels without a trailing axis of 1, checked against `y_pred`'s shape."""
+    target = y_true
+    if target.ndim == y_pred.ndim and target.shape[-1] == 1:
+        target = ops.squeeze(target, -1)
     if tuple(target.shape) != tuple(y_pred.shape[:-1]):
         raise ValueError(
             "Arguments `target` and `output` must have the same shape up until the last dimension: "
@@ -204,14 +208,11 @@ def _check_label_shape(target, y_true, y_pred):
             + (". Sparse labels are class indices; for one-hot labels use categorical_crossentropy."
                if tuple(y_true.shape) == tuple(y_pred.shape) else "")
         )
+    return target
 
 
 def _sparse_labels(y_true, y_pred, ignore_class=None):
-    target = y_true
-    if target.ndim == y_pred.ndim and target.shape[-1] == 1:
-        target = ops.squeeze(target, -1)
-    _check_label_shape(target, y_true, y_pred)
-    labels = target.numpy()
+    labels = _sparse_target(y_true, y_pred).numpy()
     if labels.dtype.kind == "f":
         if not np.all(np.isfinite(labels)) or np.any(labels != np.round(labels)):
             raise ValueError(
@@ -243,10 +244,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
         return _sparse_xent_host_labels(y_true, y_pred, from_logits, ignore_class, axis)
     # The labels are checked in C++ (a recorded step in a captured training
     # step), not read into Python.
-    target = y_true
-    if target.ndim == y_pred.ndim and target.shape[-1] == 1:
-        target = ops.squeeze(target, -1)
-    _check_label_shape(target, y_true, y_pred)
+    target = _sparse_target(y_true, y_pred)
     if from_logits and axis in (-1, y_pred.ndim - 1):
         return _core.sparse_softmax_cross_entropy(y_pred, target)
     labels = _core.checked_class_labels(target, y_pred.shape[-1])

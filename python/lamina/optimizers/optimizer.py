@@ -131,9 +131,8 @@ class Optimizer:
         self._ema = None
         # Host values of the current step, as tensors the update reads when it
         # runs (so a captured training step replays with each step's values):
-        # the learning rate, the weight-decay factor, the fused update's
-        # hyper-parameters (_step_hyper).
-        self._lr_t = _core.convert_to_tensor(np.zeros((), np.float32), None, True)
+        # the weight-decay factor and the fused update's hyper-parameters
+        # (_step_hyper).
         self._decay_t = _core.convert_to_tensor(np.zeros((), np.float32), None, True)
         self._hyper_t = None
 
@@ -355,11 +354,11 @@ class Optimizer:
         return None
 
     def _write_step_values(self):
-        """Writes this step's learning rate, weight-decay factor and fused
-        hyper-parameters into the tensors the update reads; returns the rate.
-        Run before every replay of a captured step, as in the eager step."""
+        """Writes this step's weight-decay factor and fused hyper-parameters
+        (the learning rate among them) into the tensors the update reads;
+        returns the rate. Run before every replay of a captured step, as in
+        the eager step."""
         lr = self._get_current_learning_rate()
-        self._lr_t.numpy()[()] = lr
         if self.weight_decay:
             self._decay_t.numpy()[()] = float(self.weight_decay) * lr
         hyper = self._step_hyper(lr)

@@ -353,14 +353,14 @@ class Trainer:
         x, _, _ = unpack_x_y_sample_weight(data)
         return self(x, training=False)
 
-    def _compiled(self, step_fn, default_step, core_fn):
+    def _compiled(self, step_fn, step_name, core_fn):
         """The step function `fit`/`evaluate` call. With `jit_compile`, the
         default step's forward/backward part (`core_fn`) is captured and
         replayed, its metrics updated on the host after; a custom step is
         captured whole, where it can be replayed (trainers/compiled_function.py)."""
         if not self._jit_compile or self._run_eagerly:
             return step_fn
-        if getattr(type(self), step_fn.__name__) is not default_step:
+        if getattr(type(self), step_name) is not getattr(Trainer, step_name):
             return CompiledFunction(step_fn)
         core = CompiledFunction(core_fn)
 
@@ -378,7 +378,7 @@ class Trainer:
         def train_step(data):
             return self.train_step(data)
 
-        self.train_function = self._compiled(train_step, Trainer.train_step, self._train_forward_backward)
+        self.train_function = self._compiled(train_step, "train_step", self._train_forward_backward)
         return self.train_function
 
     def _make_train_function_for_trainable(self):
@@ -402,7 +402,7 @@ class Trainer:
             with no_grad():
                 return self._test_forward(data)
 
-        self.test_function = self._compiled(test_step, Trainer.test_step, test_forward)
+        self.test_function = self._compiled(test_step, "test_step", test_forward)
         return self.test_function
 
     def make_predict_function(self, force=False):

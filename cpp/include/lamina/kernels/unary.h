@@ -11,14 +11,11 @@
 
 namespace lamina::kernels {
 
-// exp for float32 within 2 ulp: x = n*ln2 + r, a degree-6 polynomial for e^r,
-// and 2^n built in the exponent bits. Plain arithmetic, so gcc vectorises it.
-LAMINA_HD float exp_f32(float x_in) {
-  float x = x_in < 88.7228f ? x_in : 88.7228f;
-  x = x > -103.9720f ? x : -103.9720f;
-  // Round to nearest by the 1.5*2^23 trick: plain adds, so it vectorises
-  // where floor() would not.
-  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+// The core both float32 exps share: x = n*ln2 + r (n rounded by the
+// 1.5*2^23 trick: plain adds, so it vectorises where floor() would not) and
+// e^r by a degree-6 polynomial; e^x = the result * 2^n.
+LAMINA_HD float exp_reduced_f32(float x, float& n) {
+  n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   float r = x - n * 0.693145751953125f;
   r = r - n * 1.428606765330187045e-06f;
   float p = 1.9875691500E-4f;
@@ -27,7 +24,16 @@ LAMINA_HD float exp_f32(float x_in) {
   p = p * r + 4.1665795894E-2f;
   p = p * r + 1.6666665459E-1f;
   p = p * r + 5.0000001201E-1f;
-  p = p * r * r + r + 1.0f;
+  return p * r * r + r + 1.0f;
+}
+
+// exp for float32 within 2 ulp: x = n*ln2 + r, a degree-6 polynomial for e^r,
+// and 2^n built in the exponent bits. Plain arithmetic, so gcc vectorises it.
+LAMINA_HD float exp_f32(float x_in) {
+  float x = x_in < 88.7228f ? x_in : 88.7228f;
+  x = x > -103.9720f ? x : -103.9720f;
+  float n;
+  const float p = exp_reduced_f32(x, n);
   // 2^n split in two factors so subnormal results (n < -126) stay exact.
   int32_t ni = static_cast<int32_t>(n);
   int32_t n1 = ni >> 1;
