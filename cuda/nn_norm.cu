@@ -2,7 +2,9 @@
 // block reductions. Batch norm and the gamma/beta grads of layer norm sum down
 // columns in double, by fixed chunks of rows added in order (column_sums). The
 // per-element formulas are kernels/norm.h's.
+#include "lamina/kernels/binary.h"
 #include "lamina/kernels/norm.h"
+#include "lamina/kernels/unary.h"
 #include "nn_common.cuh"
 #include "nn_kernels.h"
 
@@ -111,12 +113,25 @@ struct SqDev {  // (x[r, k] - mu[k])^2, the difference taken in T as on the CPU
     return d * d;
   }
 };
+// g, masked by the fused ReLU's output y where there is one.
 template <class T>
-struct GradXhatCol {  // g * (x - mean[k]) * rstd[k], per channel
-  const T *g, *x, *mean, *rstd;
+__device__ T grad_in(const T* g, const T* y, int64_t e) {
+  return y ? kernels::binary_fn<BinaryOp::ReluGrad>(g[e], y[e]) : g[e];
+}
+template <class T>
+struct GradCol {  // g[r, k], masked
+  const T *g, *y;
   int64_t C;
   __device__ double operator()(int64_t r, int64_t k) const {
-    return static_cast<double>(g[r * C + k]) * (x[r * C + k] - mean[k]) * rstd[k];
+    return static_cast<double>(grad_in(g, y, r * C + k));
+  }
+};
+template <class T>
+struct GradXhatCol {  // g * (x - mean[k]) * rstd[k], per channel, g masked
+  const T *g, *y, *x, *mean, *rstd;
+  int64_t C;
+  __device__ double operator()(int64_t r, int64_t k) const {
+    return static_cast<double>(grad_in(g, y, r * C + k)) * (x[r * C + k] - mean[k]) * rstd[k];
   }
 };
 template <class T>
@@ -154,8 +169,11 @@ __global__ void batch_affine_coef_kernel(const double* sq, const T* mean, const 
 
 template <class T>
 __global__ void batch_affine_kernel(const T* x, const T* scale, const T* shift, int64_t n, int64_t C,
-                                    T* y) {
-  LAMINA_GRID_LOOP(e, n) y[e] = x[e] * scale[e % C] + shift[e % C];
+                                    bool relu, T* y) {
+  LAMINA_GRID_LOOP(e, n) {
+    const T v = x[e] * scale[e % C] + shift[e % C];
+    y[e] = relu ? kernels::unary_fn<UnaryOp::Relu>(v) : v;
+  }
 }
 
 template <class T>
@@ -179,11 +197,12 @@ __global__ void batch_grad_coef_kernel(const double* sg, const double* sgx, cons
 }
 
 template <class T>
-__global__ void batch_dx_kernel(const T* g, const T* x, const T* mean, const T* coef, int64_t n,
-                                int64_t C, T* dx) {
+__global__ void batch_dx_kernel(const T* g, const T* y, const T* x, const T* mean, const T* coef,
+                                int64_t n, int64_t C, T* dx) {
   LAMINA_GRID_LOOP(e, n) {
     const int64_t k = e % C;
-    dx[e] = kernels::batch_norm_dx(coef[k], g[e], coef[C + k], x[e], mean[k], coef[2 * C + k]);
+    dx[e] = kernels::batch_norm_dx(coef[k], grad_in(g, y, e), coef[C + k], x[e], mean[k],
+                                   coef[2 * C + k]);
   }
 }
 
@@ -243,7 +262,7 @@ void row_norm_backward(const Tensor& g, const Tensor& x, const Tensor& gamma, co
   });
 }
 
-void batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps,
+void batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps, bool relu,
                 const Tensor& y, const Tensor& mean, const Tensor& var) {
   int64_t C, M = rows_of(x, &C);
   if (C == 0) return;
@@ -261,14 +280,15 @@ void batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double
                                                            scale, shift);
     check_launch("batch_norm");
     if (M == 0) return;
-    batch_affine_kernel<T><<<grid_for(M * C), kThreads>>>(x.data<T>(), scale, shift, M * C, C, y.data<T>());
+    batch_affine_kernel<T><<<grid_for(M * C), kThreads>>>(x.data<T>(), scale, shift, M * C, C, relu,
+                                                           y.data<T>());
     check_launch("batch_norm");
   });
 }
 
 void batch_norm_backward(const Tensor& g, const Tensor& x, const Tensor& gamma, const Tensor& mean,
-                         const Tensor& var, double eps, const Tensor& dx, const Tensor& dgamma,
-                         const Tensor& dbeta) {
+                         const Tensor& var, double eps, const Tensor& relu_out, const Tensor& dx,
+                         const Tensor& dgamma, const Tensor& dbeta) {
   int64_t C, M = rows_of(x, &C);
   if (C == 0) return;
   LAMINA_DISPATCH_FLOAT(x.dtype(), "batch_norm", [&] {
@@ -278,14 +298,16 @@ void batch_norm_backward(const Tensor& g, const Tensor& x, const Tensor& gamma, 
     T* rs = coef.data<T>() + 3 * C;
     batch_rstd_kernel<T><<<grid_for(C), kThreads>>>(var.data<T>(), eps, C, rs);
     check_launch("batch_norm");
-    column_sums(M, C, Elem<T>{g.data<T>(), C}, sg, "batch_norm");
-    column_sums(M, C, GradXhatCol<T>{g.data<T>(), x.data<T>(), mean.data<T>(), rs, C}, sgx, "batch_norm");
+    const T* yr = nn::opt<T>(relu_out);
+    column_sums(M, C, GradCol<T>{g.data<T>(), yr, C}, sg, "batch_norm");
+    column_sums(M, C, GradXhatCol<T>{g.data<T>(), yr, x.data<T>(), mean.data<T>(), rs, C}, sgx,
+                "batch_norm");
     batch_grad_coef_kernel<T><<<grid_for(C), kThreads>>>(sg.data<double>(), sgx.data<double>(),
                                                          nn::opt<T>(gamma), rs, M, C, coef.data<T>(),
                                                          nn::opt_mut<T>(dgamma), nn::opt_mut<T>(dbeta));
     check_launch("batch_norm");
     if (M == 0) return;
-    batch_dx_kernel<T><<<grid_for(M * C), kThreads>>>(g.data<T>(), x.data<T>(), mean.data<T>(),
+    batch_dx_kernel<T><<<grid_for(M * C), kThreads>>>(g.data<T>(), yr, x.data<T>(), mean.data<T>(),
                                                       coef.data<T>(), M * C, C, dx.data<T>());
     check_launch("batch_norm");
   });

@@ -171,14 +171,15 @@ def rms_normalization(x, scale=None, axis=-1, epsilon=None):
     return y if inv is None else _core.transpose(y, inv)
 
 
-def batch_norm_train(x, gamma=None, beta=None, axis=-1, epsilon=1e-3):
+def batch_norm_train(x, gamma=None, beta=None, axis=-1, epsilon=1e-3, relu=False):
     """Batch normalisation with batch statistics over all axes but `axis`.
 
     Returns (output, batch_mean, batch_variance); the statistics carry no gradient.
+    relu=True returns max(0, output) from the same kernel (forward and backward).
     """
     x = _t(x)
     x2, inv = _move_last(x, axis)
-    y, mean, var = _core.batch_norm_train(x2, gamma, beta, epsilon)
+    y, mean, var = _core.batch_norm_train(x2, gamma, beta, epsilon, relu)
     return (y if inv is None else _core.transpose(y, inv)), mean, var
 
 

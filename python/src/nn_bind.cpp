@@ -41,9 +41,10 @@ void init_nn(nb::module_& m) {
   }, nb::arg("x"), nb::arg("gamma").none(), nb::arg("beta").none(), nb::arg("epsilon"));
   m.def("rms_norm", [](nb::handle x, nb::handle g, double eps) { return rms_norm(T(x), opt(g), eps); },
         nb::arg("x"), nb::arg("gamma").none(), nb::arg("epsilon"));
-  m.def("batch_norm_train", [](nb::handle x, nb::handle g, nb::handle b, double eps) {
-    return batch_norm_train(T(x), opt(g), opt(b), eps);
-  }, nb::arg("x"), nb::arg("gamma").none(), nb::arg("beta").none(), nb::arg("epsilon"));
+  m.def("batch_norm_train", [](nb::handle x, nb::handle g, nb::handle b, double eps, bool relu) {
+    return batch_norm_train(T(x), opt(g), opt(b), eps, relu);
+  }, nb::arg("x"), nb::arg("gamma").none(), nb::arg("beta").none(), nb::arg("epsilon"),
+     nb::arg("relu") = false);
   m.def("dropout_raw", [](nb::handle x, double rate, uint64_t seed, uint64_t counter) {
     return dropout(T(x), rate, seed, counter);
   });

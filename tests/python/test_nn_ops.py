@@ -270,6 +270,59 @@ def test_batch_norm_train(rng, shape):
     check_grad(lambda a, c, d: ops.batch_norm_train(a, c, d, epsilon=1e-3)[0], x, g, b)
 
 
+def _bn_reference(x, g, b, eps):
+    axes = tuple(range(x.ndim - 1))
+    m, v = x.mean(axes), x.var(axes)
+    return (x - m) / np.sqrt(v + eps) * g + b, m, v
+
+
+# 16/32/64 channels take the register-accumulator path; 5 the general one.
+# Row counts cross the 64-row blocks and the per-thread chunks unevenly.
+@pytest.mark.parametrize("shape", [(1, 16), (3, 5), (2, 9, 7, 32), (130, 64), (4, 6, 6, 16)])
+@pytest.mark.parametrize("relu", [False, True])
+def test_batch_norm_train_block_paths_and_fused_relu(rng, shape, relu):
+    x = rng.standard_normal(shape) * 2 + 0.5
+    g, b = rng.standard_normal(shape[-1]), rng.standard_normal(shape[-1])
+    y, mean, var = ops.batch_norm_train(x, g, b, epsilon=1e-3, relu=relu)
+    ref, m, v = _bn_reference(x, g, b, 1e-3)
+    np.testing.assert_allclose(to_np(mean), m, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(to_np(var), v, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(to_np(y), np.maximum(ref, 0) if relu else ref, rtol=1e-9, atol=1e-10)
+    if x.size <= 600:
+        check_grad(lambda a, c, d: ops.batch_norm_train(a, c, d, epsilon=1e-3, relu=relu)[0], x, g, b)
+
+
+def test_batch_norm_fused_relu_gradient_matches_separate_relu(rng):
+    x = rng.standard_normal((300, 32)).astype(np.float32) * 3 + 1
+    g, b = rng.standard_normal(32).astype(np.float32), rng.standard_normal(32).astype(np.float32)
+    w = rng.standard_normal((300, 32)).astype(np.float32)
+    grads = []
+    for fused in (False, True):
+        xt, gt, bt = (lamina.tensor(a, requires_grad=True) for a in (x, g, b))
+        y = ops.batch_norm_train(xt, gt, bt, epsilon=1e-5, relu=fused)[0]
+        y = y if fused else ops.relu(y)
+        ops.sum(y * lamina.tensor(w)).backward()
+        grads.append([to_np(y)] + [to_np(t.grad) for t in (xt, gt, bt)])
+    for a, c in zip(*grads):
+        np.testing.assert_allclose(a, c, rtol=1e-5, atol=1e-5)
+
+
+def test_batch_norm_statistics_with_large_offset():
+    # Sums are shifted by the first row: a mean 1e4 times the spread keeps its variance.
+    x = (1e4 + np.linspace(-1, 1, 512 * 16).reshape(512, 16)).astype(np.float32)
+    _, mean, var = ops.batch_norm_train(x)
+    np.testing.assert_allclose(to_np(mean), x.astype(np.float64).mean(0), rtol=1e-6)
+    np.testing.assert_allclose(to_np(var), x.astype(np.float64).var(0), rtol=1e-3)
+
+
+def test_relu_gradient_is_zero_at_and_below_zero_and_keeps_nan():
+    x = lamina.tensor(np.array([-2.0, 0.0, 3.0, np.nan]), requires_grad=True)
+    y = ops.relu(x)
+    ops.sum(y * lamina.tensor(np.array([5.0, 6.0, 7.0, 8.0]))).backward()
+    np.testing.assert_array_equal(to_np(x.grad)[:3], [0.0, 0.0, 7.0])
+    assert np.isnan(to_np(y)[3])
+
+
 def test_batch_norm_channels_first(rng):
     x = rng.standard_normal((4, 3, 2, 2))
     y, mean, _ = ops.batch_norm_train(x, axis=1)

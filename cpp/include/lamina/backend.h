@@ -13,6 +13,7 @@ enum class UnaryOp : uint8_t {
 
 enum class BinaryOp : uint8_t {
   Add, Sub, Mul, Div, Pow, Maximum, Minimum, FloorDiv, Mod,
+  ReluGrad,  // a where b > 0, else 0: ReLU's backward from its output, one pass
   Eq, Ne, Lt, Le, Gt, Ge, LogicalAnd, LogicalOr, LogicalXor
 };
 

@@ -28,8 +28,10 @@ Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, doub
 Tensor rms_norm(const Tensor& x, const Tensor& gamma, double eps);
 // Training-mode batch norm over all axes but the last: returns the output and
 // the batch mean and (biased) variance per channel for the moving averages.
+// relu=true returns max(0, output), fused (its backward in the same kernel).
 std::tuple<Tensor, Tensor, Tensor> batch_norm_train(const Tensor& x, const Tensor& gamma,
-                                                    const Tensor& beta, double eps);
+                                                    const Tensor& beta, double eps,
+                                                    bool relu = false);
 
 // Inverted dropout whose mask is recomputed from (seed, counter) in backward.
 Tensor dropout(const Tensor& x, double rate, uint64_t seed, uint64_t counter);

@@ -48,10 +48,11 @@ struct NnBackend {
                             const Tensor& dgamma, const Tensor& dbeta);
   // Columns of x (M, C): per-channel batch statistics, then y.
   void (*batch_norm)(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps,
-                     const Tensor& y, const Tensor& mean, const Tensor& var);
+                     bool relu, const Tensor& y, const Tensor& mean, const Tensor& var);
   void (*batch_norm_backward)(const Tensor& g, const Tensor& x, const Tensor& gamma,
-                              const Tensor& mean, const Tensor& var, double eps, const Tensor& dx,
-                              const Tensor& dgamma, const Tensor& dbeta);
+                              const Tensor& mean, const Tensor& var, double eps,
+                              const Tensor& relu_out, const Tensor& dx, const Tensor& dgamma,
+                              const Tensor& dbeta);
   // y = x * keep / (1 - rate), keep = uniform(seed, counter)[i] >= rate.
   void (*dropout)(const Tensor& x, double rate, uint64_t seed, uint64_t counter, const Tensor& y);
   // Rows of logits (R, C), labels (R,) int64: loss (R,) and logsumexp (R,).

@@ -1,5 +1,5 @@
-// Fused normalisations: layer/RMS norm over rows and batch norm over columns,
-// one pass for statistics and one for the output, backward likewise. Sums are
+// Fused row normalisations (layer norm, RMS norm): one pass for statistics and
+// one for the output, backward likewise (batch norm: batch_norm.cpp). Sums are
 // accumulated in double, per fixed chunk, and combined in chunk order.
 #include <algorithm>
 #include <cmath>
@@ -310,76 +310,6 @@ void row_norm_backward_typed(const T* g, const T* x, const T* gamma_in, const T*
   }
 }
 
-// Per-channel sums of f(row, channel) over rows of an (M, C) matrix.
-template <class F>
-std::vector<double> column_sums(int64_t M, int64_t C, F&& f) {
-  int nc = std::max(1, get_num_threads());
-  std::vector<double> part(nc * C, 0.0);
-  nc = for_chunks(M, [&](int c, int64_t r0, int64_t r1) {
-    double* p = part.data() + c * C;
-    for (int64_t r = r0; r < r1; ++r)
-      for (int64_t k = 0; k < C; ++k) p[k] += f(r, k);
-  });
-  std::vector<double> s(C, 0.0);
-  for (int c = 0; c < nc; ++c)
-    for (int64_t k = 0; k < C; ++k) s[k] += part[c * C + k];
-  return s;
-}
-
-template <class T>
-void batch_norm_typed(const T* x, const T* gamma, const T* beta, double eps, int64_t M, int64_t C,
-                      T* y, T* mean, T* var) {
-  auto s = column_sums(M, C, [&](int64_t r, int64_t k) { return static_cast<double>(x[r * C + k]); });
-  std::vector<T> mu(C), scale(C), shift(C);
-  for (int64_t k = 0; k < C; ++k) mu[k] = static_cast<T>(s[k] / std::max<int64_t>(M, 1));
-  auto v = column_sums(M, C, [&](int64_t r, int64_t k) {
-    double d = x[r * C + k] - mu[k];
-    return d * d;
-  });
-  for (int64_t k = 0; k < C; ++k) {
-    double vk = v[k] / std::max<int64_t>(M, 1);
-    mean[k] = mu[k];
-    var[k] = static_cast<T>(vk);
-    double rs = 1.0 / std::sqrt(vk + eps);
-    scale[k] = static_cast<T>(rs * (gamma ? gamma[k] : T(1)));
-    shift[k] = static_cast<T>((beta ? beta[k] : T(0)) - mu[k] * rs * (gamma ? gamma[k] : T(1)));
-  }
-  parallel_for(M, std::max<int64_t>(1, 16384 / std::max<int64_t>(C, 1)), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-#pragma omp simd
-      for (int64_t k = 0; k < C; ++k) y[r * C + k] = x[r * C + k] * scale[k] + shift[k];
-    }
-  });
-}
-
-template <class T>
-void batch_norm_backward_typed(const T* g, const T* x, const T* gamma, const T* mean, const T* var,
-                               double eps, int64_t M, int64_t C, T* dx, T* dgamma, T* dbeta) {
-  std::vector<T> rs(C);
-  for (int64_t k = 0; k < C; ++k) rs[k] = static_cast<T>(1.0 / std::sqrt(var[k] + eps));
-  auto sg = column_sums(M, C, [&](int64_t r, int64_t k) { return static_cast<double>(g[r * C + k]); });
-  auto sgx = column_sums(M, C, [&](int64_t r, int64_t k) {
-    return static_cast<double>(g[r * C + k]) * (x[r * C + k] - mean[k]) * rs[k];
-  });
-  std::vector<T> a(C), b(C), c0(C);
-  for (int64_t k = 0; k < C; ++k) {
-    T gm = gamma ? gamma[k] : T(1);
-    if (dgamma) dgamma[k] = static_cast<T>(sgx[k]);
-    if (dbeta) dbeta[k] = static_cast<T>(sg[k]);
-    // dx = gamma*rstd * (g - mean(g) - xhat * mean(g*xhat))
-    a[k] = gm * rs[k];
-    b[k] = static_cast<T>(sg[k] / M);
-    c0[k] = static_cast<T>(sgx[k] / M) * rs[k];
-  }
-  parallel_for(M, std::max<int64_t>(1, 16384 / std::max<int64_t>(C, 1)), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-#pragma omp simd
-      for (int64_t k = 0; k < C; ++k)
-        dx[r * C + k] = kernels::batch_norm_dx(a[k], g[r * C + k], b[k], x[r * C + k], mean[k], c0[k]);
-    }
-  });
-}
-
 template <class T>
 const T* opt(const Tensor& t) {
   return t.defined() ? t.data<T>() : nullptr;
@@ -410,28 +340,6 @@ void row_norm_backward(const Tensor& g, const Tensor& x, const Tensor& gamma, co
     row_norm_backward_typed<T>(g.data<T>(), x.data<T>(), opt<T>(gamma), mean.data<T>(),
                                rstd.data<T>(), rms, R, D, dx.data<T>(), opt_mut<T>(dgamma),
                                opt_mut<T>(dbeta));
-  });
-}
-
-void batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps,
-                const Tensor& y, const Tensor& mean, const Tensor& var) {
-  int64_t C = x.shape().back(), M = x.size() / std::max<int64_t>(C, 1);
-  LAMINA_DISPATCH_FLOAT(x.dtype(), "batch_norm", [&] {
-    using T = scalar_t;
-    batch_norm_typed<T>(x.data<T>(), opt<T>(gamma), opt<T>(beta), eps, M, C, y.data<T>(),
-                        mean.data<T>(), var.data<T>());
-  });
-}
-
-void batch_norm_backward(const Tensor& g, const Tensor& x, const Tensor& gamma, const Tensor& mean,
-                         const Tensor& var, double eps, const Tensor& dx, const Tensor& dgamma,
-                         const Tensor& dbeta) {
-  int64_t C = x.shape().back(), M = x.size() / std::max<int64_t>(C, 1);
-  LAMINA_DISPATCH_FLOAT(x.dtype(), "batch_norm", [&] {
-    using T = scalar_t;
-    batch_norm_backward_typed<T>(g.data<T>(), x.data<T>(), opt<T>(gamma), mean.data<T>(),
-                                 var.data<T>(), eps, M, C, dx.data<T>(), opt_mut<T>(dgamma),
-                                 opt_mut<T>(dbeta));
   });
 }
 

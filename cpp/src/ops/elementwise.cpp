@@ -62,10 +62,19 @@ const char* unary_name(UnaryOp op) {
 
 const char* binary_name(BinaryOp op) {
   static const char* names[] = {"add", "subtract", "multiply", "divide", "power", "maximum",
-                                "minimum", "floor_divide", "mod", "equal", "not_equal", "less",
+                                "minimum", "floor_divide", "mod", "relu_grad", "equal", "not_equal", "less",
                                 "less_equal", "greater", "greater_equal", "logical_and",
                                 "logical_or", "logical_xor"};
   return names[static_cast<int>(op)];
+}
+
+bool vjp_reads_input(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::Neg: case UnaryOp::Exp: case UnaryOp::Expm1: case UnaryOp::Sqrt:
+    case UnaryOp::Tanh: case UnaryOp::Sigmoid: case UnaryOp::Relu: case UnaryOp::Reciprocal:
+      return false;
+    default: return true;
+  }
 }
 
 std::vector<Tensor> unary_vjp(UnaryOp op, const Tensor& x, const Tensor& out, const Tensor& g) {
@@ -80,7 +89,7 @@ std::vector<Tensor> unary_vjp(UnaryOp op, const Tensor& x, const Tensor& out, co
     case UnaryOp::Square: return {g * x * 2.0};
     case UnaryOp::Tanh: return {g * (1.0 - out * out)};
     case UnaryOp::Sigmoid: return {g * out * (1.0 - out)};
-    case UnaryOp::Relu: return {where(binary(BinaryOp::Gt, x, scalar_like(0, x)), g, scalar_like(0, g))};
+    case UnaryOp::Relu: return {binary(BinaryOp::ReluGrad, g, out)};
     case UnaryOp::Erf: return {g * exp(-(x * x)) * (2.0 / std::sqrt(M_PI))};
     case UnaryOp::Gelu: return {g * unary(UnaryOp::GeluGrad, x)};
     case UnaryOp::GeluGrad: {  // d/dx (Phi + x phi) = phi * (2 - x^2)
@@ -112,8 +121,10 @@ Tensor unary(UnaryOp op, const Tensor& x_in) {
   backend(x.device()).unary(op, x, out);
   if (pred) return out;
   Tensor saved_out = detach(out);
-  return record(unary_name(op), {x}, out, [op, x, saved_out](const Tensor& g) {
-    return unary_vjp(op, detach(x), saved_out, g);
+  // Gradients written from the output alone do not hold the input alive.
+  Tensor saved_x = vjp_reads_input(op) ? detach(x) : Tensor();
+  return record(unary_name(op), {x}, out, [op, saved_x, saved_out](const Tensor& g) {
+    return unary_vjp(op, saved_x, saved_out, g);
   });
 }
 
@@ -146,6 +157,7 @@ std::vector<Tensor> binary_vjp(BinaryOp op, const Tensor& a, const Tensor& b, co
       Tensor share_a = wa + tie * 0.5;
       return {g * share_a, g * (1.0 - share_a)};
     }
+    case BinaryOp::ReluGrad: return {binary(BinaryOp::ReluGrad, g, b), zeros_like(b)};
     case BinaryOp::Mod: return {g, need_b ? -(g * binary(BinaryOp::FloorDiv, a, b)) : Tensor()};
     default: return {zeros_like(g), zeros_like(g)};  // floor_divide: piecewise constant
   }

@@ -281,8 +281,8 @@ Tensor rms_norm(const Tensor& x, const Tensor& gamma, double eps) {
 }
 
 std::tuple<Tensor, Tensor, Tensor> batch_norm_train(const Tensor& x_in, const Tensor& gamma_in,
-                                                    const Tensor& beta_in, double eps) {
-  const char* op = "batch_norm";
+                                                    const Tensor& beta_in, double eps, bool relu) {
+  const char* op = relu ? "batch_norm_relu" : "batch_norm";
   if (x_in.ndim() < 2) {
     throw ValueError(op_err(op, "expected input of rank >= 2 with channels last, got shape " +
                                     shape_str(x_in.shape())));
@@ -295,12 +295,15 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm_train(const Tensor& x_in, const Te
   Tensor gamma = opt_cast(gamma_in, x.dtype()), beta = opt_cast(beta_in, x.dtype());
   Tensor y = empty(x.shape(), x.dtype(), x.device());
   Tensor mean = empty({C}, x.dtype(), x.device()), var = empty({C}, x.dtype(), x.device());
-  nn_backend(x.device(), op).batch_norm(x, gamma, beta, eps, y, mean, var);
-  y = record(op, {x, gamma, beta}, y, [x, gamma, beta, mean, var, eps, op](const Tensor& g) {
+  nn_backend(x.device(), op).batch_norm(x, gamma, beta, eps, relu, y, mean, var);
+  // With the ReLU fused, its output masks the gradient in the same kernel.
+  Tensor mask = relu ? detach(y) : Tensor();
+  y = record(op, {x, gamma, beta}, y, [x, gamma, beta, mean, var, eps, mask, op](const Tensor& g) {
     Tensor dx = empty(x.shape(), x.dtype(), x.device());
     Tensor dg = gamma.defined() && gamma.requires_grad() ? empty(gamma.shape(), x.dtype(), x.device()) : Tensor();
     Tensor db = beta.defined() && beta.requires_grad() ? empty(beta.shape(), x.dtype(), x.device()) : Tensor();
-    nn_backend(x.device(), op).batch_norm_backward(contiguous(g), x, gamma, mean, var, eps, dx, dg, db);
+    nn_backend(x.device(), op).batch_norm_backward(contiguous(g), x, gamma, mean, var, eps, mask, dx,
+                                                   dg, db);
     return std::vector<Tensor>{dx, dg, db};
   });
   return {y, mean, var};

@@ -57,6 +57,8 @@ LAMINA_HD auto binary_fn(T a, T b) {
       T m = a % b;
       return static_cast<T>((m != 0 && ((m < 0) != (b < 0))) ? m + b : m);
     }
+  } else if constexpr (Op == BinaryOp::ReluGrad) {
+    return b > T(0) ? a : T(0);
   } else if constexpr (Op == BinaryOp::Eq) return a == b;
   else if constexpr (Op == BinaryOp::Ne) return a != b;
   else if constexpr (Op == BinaryOp::Lt) return a < b;
