@@ -9,6 +9,7 @@ from lamina.backend.common import standardize_dtype
 from lamina.backend.keras_tensor import KerasTensor
 from lamina.layers.core.input_layer import Input, InputLayer
 from lamina.layers.layer import Layer
+from lamina.models.fusion import fusion_plan, relu_fusable
 from lamina.models.model import Model
 from lamina.trainers.trainer import Trainer
 from lamina.utils import tree
@@ -295,8 +296,17 @@ class Functional(Model):
                 )
         return x
 
-    def _run_through_graph(self, flat_inputs, fn):
+    def _fusions(self):
+        plan = self.__dict__.get("_fusion_plan")
+        if plan is None or plan[0] is not self._nodes:
+            plan = (self._nodes, fusion_plan(self._nodes, self._outputs))
+            object.__setattr__(self, "_fusion_plan", plan)
+        return plan[1]
+
+    def _run_through_graph(self, flat_inputs, fn, fuse=False):
         values = {}
+        fusions = self._fusions() if fuse else {}
+        fused = {}  # id(skipped relu node) -> the batch norm's output tensor
         for ref, x in zip(self._inputs, flat_inputs):
             values[id(ref)] = x
 
@@ -309,9 +319,17 @@ class Functional(Model):
             return x
 
         for node in self._nodes:
+            if id(node) in fused:
+                values[id(node.outputs[0])] = fused.pop(id(node))
+                continue
             args = tree.map_structure(lookup, node.call_args) if node.call_args else ()
             kwargs = {k: tree.map_structure(lookup, v) for k, v in node.call_kwargs.items()}
-            outputs = fn(node.operation)(*args, **kwargs)
+            relu = fusions.get(id(node))
+            if relu is not None and relu_fusable(node.operation, relu.operation):
+                outputs = _call_with_relu(node.operation, args, kwargs)
+                fused[id(relu)] = outputs
+            else:
+                outputs = fn(node.operation)(*args, **kwargs)
             flat = tree.flatten(outputs)
             if len(flat) != len(node.outputs):
                 raise ValueError(
@@ -329,7 +347,7 @@ class Functional(Model):
 
             masks = tree.flatten(mask) if isinstance(mask, (list, tuple, dict)) else [mask]
             flat = [set_keras_mask(x, m) if m is not None else x for x, m in zip(flat, masks)]
-        return self._run_through_graph(flat, lambda op: op)
+        return self._run_through_graph(flat, lambda op: op, fuse=True)
 
     def compute_output_spec(self, inputs, training=None, mask=None):
         flat = self._standardize_inputs(inputs)
@@ -355,6 +373,15 @@ class Functional(Model):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         return functional_from_config(cls, config, custom_objects)
+
+
+def _call_with_relu(layer, args, kwargs):
+    """Calls a BatchNormalization with the ReLU after it fused (models/fusion.py)."""
+    object.__setattr__(layer, "_fuse_relu", True)
+    try:
+        return layer(*args, **kwargs)
+    finally:
+        object.__setattr__(layer, "_fuse_relu", False)
 
 
 def _is_shape(s):

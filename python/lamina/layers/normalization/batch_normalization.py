@@ -115,11 +115,14 @@ class BatchNormalization(Layer):
         return mean, variance
 
     def call(self, inputs, training=None, mask=None):
+        # A functional model sets _fuse_relu while calling this layer when its
+        # output feeds only a plain ReLU, which is then skipped (models/fusion.py).
+        relu = self.__dict__.get("_fuse_relu", False)
         if training and self.trainable and mask is None:
             # Fused: normalise with the batch statistics, which carry no gradient
             # of their own (the kernel's backward accounts for them).
             outputs, mean, variance = ops.batch_norm_train(
-                inputs, self.gamma, self.beta, axis=self.axis, epsilon=self.epsilon
+                inputs, self.gamma, self.beta, axis=self.axis, epsilon=self.epsilon, relu=relu
             )
             if not in_symbolic_scope():
                 with no_grad():
@@ -147,7 +150,8 @@ class BatchNormalization(Layer):
         res = -mean * inv
         if self.beta is not None:
             res = res + self._bcast(self.beta)
-        return inputs * inv + res
+        outputs = inputs * inv + res
+        return ops.relu(outputs) if relu else outputs
 
     def compute_output_shape(self, input_shape):
         return input_shape
