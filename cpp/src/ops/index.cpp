@@ -43,7 +43,10 @@ Tensor gather_flat(const Tensor& x, int axis, const Tensor& flat_idx) {
   backend(x.device()).gather(xc, axis, flat_idx, out);
   Shape in_shape = x.shape();
   return record("take", {x}, out, [in_shape, axis, flat_idx](const Tensor& g) {
-    return std::vector<Tensor>{index_add(zeros(in_shape, g.dtype(), g.device()), axis, flat_idx, g)};
+    // Scattered straight into fresh zeros: index_add() would copy them first.
+    Tensor dx = zeros(in_shape, g.dtype(), g.device());
+    backend(g.device()).index_add(dx, axis, flat_idx, contiguous(g));
+    return std::vector<Tensor>{dx};
   });
 }
 

@@ -23,6 +23,14 @@ Tensor matmul_2d(const Tensor& a, const Tensor& b) {
                                           " and " + shape_str(b.shape()) + " (" +
                                           std::to_string(K) + " != " + std::to_string(K2) + ")"));
   }
+  if (na > 2 && nb == 2 && a.is_contiguous()) {
+    // (..., M, K) @ (K, N): the batch folds into the rows, one GEMM. Its
+    // backward is then one GEMM each way too, the weight's gradient summed by
+    // the GEMM itself rather than per batch and reduced after.
+    Shape so(a.shape().begin(), a.shape().end() - 1);
+    so.push_back(N);
+    return reshape(matmul_2d(reshape(a, {a.size() / std::max<int64_t>(K, 1), K}), b), so);
+  }
   Shape ba(a.shape().begin(), a.shape().end() - 2), bb(b.shape().begin(), b.shape().end() - 2);
   Shape batch = broadcast_shapes(ba, bb, "matmul");
   Shape sa = batch, sb = batch, so = batch;
