@@ -315,6 +315,16 @@ def test_batch_norm_statistics_with_large_offset():
     np.testing.assert_allclose(to_np(var), x.astype(np.float64).var(0), rtol=1e-3)
 
 
+def test_batch_norm_nan_stays_in_its_channel():
+    x = np.ones((70, 16), np.float32)
+    x[:, 3] = np.arange(70)
+    x[5, 3] = np.nan
+    y, mean, var = ops.batch_norm_train(x, relu=True)
+    assert np.isnan(to_np(mean)[3]) and np.isnan(to_np(var)[3]) and np.isnan(to_np(y)[:, 3]).all()
+    others = np.delete(np.arange(16), 3)
+    assert np.isfinite(to_np(var)[others]).all() and np.isfinite(to_np(y)[:, others]).all()
+
+
 def test_relu_gradient_is_zero_at_and_below_zero_and_keeps_nan():
     x = lamina.tensor(np.array([-2.0, 0.0, 3.0, np.nan]), requires_grad=True)
     y = ops.relu(x)

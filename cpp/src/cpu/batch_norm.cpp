@@ -97,7 +97,6 @@ int64_t row_grain(int64_t C) { return std::max<int64_t>(1, 16384 / std::max<int6
 template <bool Relu, class T>
 void batch_norm_typed(const T* x, const T* gamma, const T* beta, double eps, int64_t M, int64_t C,
                       T* y, T* mean, T* var) {
-
   std::vector<T> sh(x, x + (M > 0 ? C : 0));
   sh.resize(C, T(0));
   const T* s = sh.data();
@@ -112,7 +111,8 @@ void batch_norm_typed(const T* x, const T* gamma, const T* beta, double eps, int
   std::vector<T> scale(C), shift(C);
   const double n = static_cast<double>(std::max<int64_t>(M, 1));
   for (int64_t k = 0; k < C; ++k) {
-    const double d = s1[k] / n, mu = s[k] + d, vk = std::max(0.0, s2[k] / n - d * d);
+    const double d = s1[k] / n, mu = s[k] + d, v = s2[k] / n - d * d;
+    const double vk = v < 0.0 ? 0.0 : v;  // rounding can dip below 0; NaN stays NaN
     const double rs = kernels::norm_rstd(vk, eps), gm = gamma ? gamma[k] : 1.0;
     mean[k] = static_cast<T>(mu);
     var[k] = static_cast<T>(vk);
