@@ -88,3 +88,36 @@ def test_a_relu_changed_after_building_runs_on_its_own(data):
     assert not np.allclose(before, capped)
     probe = keras.Model(m.input, m.layers[3].output)
     assert probe(x, training=True).numpy().max() <= 0.5
+
+
+def test_fused_training_matches_keras(data):
+    """The oracle: Keras (where installed) trains the same graph, ReLU unfused."""
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    try:
+        import keras as real_keras
+
+        real_keras.layers  # noqa: B018  (a namespace package when not installed)
+    except Exception as e:
+        pytest.skip(f"Keras is not installed here ({type(e).__name__})")
+    x, y = data
+
+    def build(m):
+        L = m.layers
+        inp = m.Input((8, 8, 3))
+        a = L.Conv2D(8, 3, padding="same", use_bias=False)(inp)
+        b = L.ReLU()(L.BatchNormalization(momentum=0.9, epsilon=1e-5)(a))
+        out = L.Dense(4)(L.GlobalAveragePooling2D()(b))
+        model = m.Model(inp, out)
+        model.compile(optimizer=m.optimizers.SGD(0.1, momentum=0.9),
+                      loss=m.losses.SparseCategoricalCrossentropy(from_logits=True))
+        return model
+
+    ours, theirs = build(keras), build(real_keras)
+    assert ours._fusions()
+    theirs.set_weights([w.numpy() for w in ours.weights])
+    ours.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    theirs.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    for a, b in zip(ours.weights, theirs.weights):
+        np.testing.assert_allclose(a.numpy(), real_keras.ops.convert_to_numpy(b), rtol=1e-4, atol=1e-5)
