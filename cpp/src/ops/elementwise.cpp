@@ -62,9 +62,9 @@ const char* unary_name(UnaryOp op) {
 
 const char* binary_name(BinaryOp op) {
   static const char* names[] = {"add", "subtract", "multiply", "divide", "power", "maximum",
-                                "minimum", "floor_divide", "mod", "relu_grad", "equal", "not_equal", "less",
-                                "less_equal", "greater", "greater_equal", "logical_and",
-                                "logical_or", "logical_xor"};
+                                "minimum", "floor_divide", "mod", "relu_grad", "equal",
+                                "not_equal", "less", "less_equal", "greater", "greater_equal",
+                                "logical_and", "logical_or", "logical_xor"};
   return names[static_cast<int>(op)];
 }
 
