@@ -117,7 +117,7 @@ Backend make_recording(const Backend& r) {
 }
 
 NnBackend make_recording(const NnBackend& r) {
-  static_assert(sizeof(NnBackend) == 19 * sizeof(void*), "record every new NnBackend kernel here");
+  static_assert(sizeof(NnBackend) == 21 * sizeof(void*), "record every new NnBackend kernel here");
   NnBackend t = r;
   LAMINA_REC(NnBackend, im2col) LAMINA_REC(NnBackend, col2im) LAMINA_REC(NnBackend, max_pool)
   LAMINA_REC(NnBackend, max_pool_backward) LAMINA_REC(NnBackend, avg_pool)
@@ -126,7 +126,8 @@ NnBackend make_recording(const NnBackend& r) {
   LAMINA_REC(NnBackend, batch_norm_backward) LAMINA_REC(NnBackend, sparse_xent)
   LAMINA_REC(NnBackend, sparse_xent_backward) LAMINA_REC(NnBackend, rnn_forward)
   LAMINA_REC(NnBackend, rnn_backward) LAMINA_REC(NnBackend, attention)
-  LAMINA_REC(NnBackend, attention_backward) LAMINA_REC(NnBackend, conv2d)
+  LAMINA_REC(NnBackend, attention_backward) LAMINA_REC(NnBackend, bias_act)
+  LAMINA_REC(NnBackend, bias_act_backward) LAMINA_REC(NnBackend, conv2d)
   LAMINA_REC(NnBackend, conv2d_backward)
   t.dropout = rec_dropout;
   return t;

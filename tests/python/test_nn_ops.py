@@ -411,3 +411,39 @@ def test_categorical_and_binary_crossentropy(rng):
     np.testing.assert_allclose(to_np(ops.binary_crossentropy(yb, z, from_logits=True)), ref, rtol=1e-10)
     np.testing.assert_allclose(to_np(ops.binary_crossentropy(yb, sig)), ref, rtol=1e-6)
     check_grad(lambda a: ops.binary_crossentropy(yb, a, from_logits=True), z)
+
+
+# ---- bias + activation epilogue (Dense / Conv layers) ---------------------------------------
+
+@pytest.mark.parametrize("shape", [(5, 3), (2, 4, 4, 16), (70, 32), (1, 7)])
+@pytest.mark.parametrize("relu", [False, True])
+def test_bias_act_matches_numpy_and_finite_differences(rng, shape, relu):
+    x = rng.standard_normal(shape)
+    b = rng.standard_normal(shape[-1])
+    y = lamina._core.bias_act(lamina.tensor(x), lamina.tensor(b), relu)
+    ref = x + b
+    np.testing.assert_allclose(to_np(y), np.maximum(ref, 0) if relu else ref, rtol=1e-12)
+    if x.size <= 600:
+        check_grad(lambda a, c: lamina._core.bias_act(a, c, relu), x, b)
+
+
+def test_bias_act_gradient_equals_the_separate_ops(rng):
+    x = rng.standard_normal((300, 48)).astype(np.float32)
+    b = rng.standard_normal(48).astype(np.float32)
+    w = rng.standard_normal((300, 48)).astype(np.float32)
+    grads = []
+    for fused in (False, True):
+        xt, bt = lamina.tensor(x, requires_grad=True), lamina.tensor(b, requires_grad=True)
+        y = lamina._core.bias_act(xt, bt, True) if fused else ops.relu(xt + bt)
+        ops.sum(y * lamina.tensor(w)).backward()
+        grads.append([to_np(y), to_np(xt.grad), to_np(bt.grad)])
+    for a, c in zip(*grads):
+        np.testing.assert_allclose(a, c, rtol=1e-5, atol=1e-4)
+
+
+def test_bias_act_errors_name_the_op_and_shapes():
+    x = lamina.tensor(np.ones((2, 3), np.float32))
+    with pytest.raises(ValueError, match=r"bias_relu.*\(4,\).*\(2, 3\)"):
+        lamina._core.bias_act(x, lamina.tensor(np.ones(4, np.float32)), True)
+    with pytest.raises((TypeError, ValueError), match="bias_add"):
+        lamina._core.bias_act(lamina.tensor(np.ones((2, 3), np.int32)), lamina.tensor(np.ones(3)), False)

@@ -33,6 +33,10 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm_train(const Tensor& x, const Tenso
                                                     const Tensor& beta, double eps,
                                                     bool relu = false);
 
+// A layer's epilogue: act(x + bias) with bias (C,) along the last axis and act
+// the identity or ReLU (relu=true), forward and backward one pass each.
+Tensor bias_act(const Tensor& x, const Tensor& bias, bool relu);
+
 // Inverted dropout whose mask is recomputed from (seed, counter) in backward.
 Tensor dropout(const Tensor& x, double rate, uint64_t seed, uint64_t counter);
 

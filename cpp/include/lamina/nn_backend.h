@@ -84,6 +84,12 @@ struct NnBackend {
                              const Tensor& out, const Tensor& lse, const Tensor& dout,
                              const Tensor& dq, const Tensor& dk, const Tensor& dv,
                              const Tensor& dbias);
+  // Rows of x (M, C): y = act(x + bias), act the identity or ReLU (a layer's
+  // epilogue); backward: dx = g masked by y > 0 (ReLU only; without ReLU dx
+  // is g and not written) and dbias (C,) when defined.
+  void (*bias_act)(const Tensor& x, const Tensor& bias, bool relu, const Tensor& y);
+  void (*bias_act_backward)(const Tensor& g, const Tensor& y, bool relu, const Tensor& dx,
+                            const Tensor& dbias);
   // y (N*oh*ow, F) = im2col(x) @ w (K, F) without materialising the columns.
   void (*conv2d)(const Tensor& x, const Tensor& w, const Window2d& g, const Tensor& y);
   // dx (like x, written over) and dw (K, F), each only when defined.

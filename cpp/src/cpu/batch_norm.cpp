@@ -6,15 +6,14 @@
 // (BinaryOp::ReluGrad), so BatchNormalization + ReLU costs the passes of
 // the batch norm alone.
 //
-// Sums accumulate in T over blocks of kBlock rows (vectorised across
-// channels, in registers for the common channel counts), each block folded
-// into double, per fixed thread chunk, chunks combined in order: results do
-// not depend on timing. The forward sums are of x - x[0] (the first row), so
-// E[d^2] - E[d]^2 does not cancel when |mean| is large against the spread.
+// Sums: cpu/channel_sums.h (deterministic). The forward sums are of x - x[0]
+// (the first row), so E[d^2] - E[d]^2 does not cancel when |mean| is large
+// against the spread.
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include "cpu/channel_sums.h"
 #include "cpu/nn_kernels.h"
 #include "lamina/kernels/binary.h"
 #include "lamina/kernels/norm.h"
@@ -25,74 +24,8 @@ namespace lamina::cpu {
 
 namespace {
 
-constexpr int64_t kBlock = 64;
-
-// Per-channel sums (s1, s2) of the pairs rows(r0, r1, a1, a2) adds into T
-// accumulators, over all M rows; see the file comment for the order.
-template <class T, class Rows>
-void channel_sums(int64_t M, int64_t C, Rows&& rows, std::vector<double>& s1,
-                  std::vector<double>& s2) {
-  const int nc = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(get_num_threads(), M)));
-  const int64_t per = (M + nc - 1) / nc;
-  std::vector<double> part(2 * nc * C, 0.0);
-  parallel_for(nc, 1, [&](int64_t c0, int64_t c1) {
-    std::vector<T> a(2 * C);
-    for (int64_t c = c0; c < c1; ++c) {
-      double *p1 = part.data() + 2 * c * C, *p2 = p1 + C;
-      const int64_t end = std::min(M, (c + 1) * per);
-      for (int64_t b = c * per; b < end; b += kBlock) {
-        std::fill(a.begin(), a.end(), T(0));
-        rows(b, std::min(end, b + kBlock), a.data(), a.data() + C);
-        for (int64_t k = 0; k < C; ++k) {
-          p1[k] += a[k];
-          p2[k] += a[C + k];
-        }
-      }
-    }
-  });
-  s1.assign(C, 0.0);
-  s2.assign(C, 0.0);
-  for (int c = 0; c < nc; ++c)
-    for (int64_t k = 0; k < C; ++k) {
-      s1[k] += part[2 * c * C + k];
-      s2[k] += part[(2 * c + 1) * C + k];
-    }
-}
-
-// Adds f(row, k, &t1, &t2) over rows [r0, r1) into a1/a2. CC > 0 fixes the
-// channel count at compile time so the accumulators live in registers.
-template <int CC, class T, class F>
-void add_rows(int64_t r0, int64_t r1, int64_t C_rt, T* a1, T* a2, F&& f) {
-  if constexpr (CC > 0) {
-    T l1[CC] = {}, l2[CC] = {};
-    for (int64_t r = r0; r < r1; ++r) {
-#pragma omp simd
-      for (int k = 0; k < CC; ++k) f(r, k, l1[k], l2[k]);
-    }
-    for (int k = 0; k < CC; ++k) {
-      a1[k] += l1[k];
-      a2[k] += l2[k];
-    }
-  } else {
-    for (int64_t r = r0; r < r1; ++r) {
-#pragma omp simd
-      for (int64_t k = 0; k < C_rt; ++k) f(r, k, a1[k], a2[k]);
-    }
-  }
-}
-
-template <class T, class F>
-void add_rows_any(int64_t r0, int64_t r1, int64_t C, T* a1, T* a2, F&& f) {
-  switch (C) {
-    case 16: return add_rows<16>(r0, r1, C, a1, a2, f);
-    case 32: return add_rows<32>(r0, r1, C, a1, a2, f);
-    case 64: return add_rows<64>(r0, r1, C, a1, a2, f);
-    default: return add_rows<0>(r0, r1, C, a1, a2, f);
-  }
-}
-
-// Rows per parallel task for a pass over (M, C).
-int64_t row_grain(int64_t C) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(C, 1)); }
+using detail::row_grain;
+using detail::sum_pairs;
 
 template <bool Relu, class T>
 void batch_norm_typed(const T* x, const T* gamma, const T* beta, double eps, int64_t M, int64_t C,
@@ -101,12 +34,10 @@ void batch_norm_typed(const T* x, const T* gamma, const T* beta, double eps, int
   sh.resize(C, T(0));
   const T* s = sh.data();
   std::vector<double> s1, s2;
-  channel_sums<T>(M, C, [&](int64_t r0, int64_t r1, T* a1, T* a2) {
-    add_rows_any(r0, r1, C, a1, a2, [&](int64_t r, int64_t k, T& t1, T& t2) {
-      T d = x[r * C + k] - s[k];
-      t1 += d;
-      t2 += d * d;
-    });
+  sum_pairs<T>(M, C, [&](int64_t r, int64_t k, T& t1, T& t2) {
+    T d = x[r * C + k] - s[k];
+    t1 += d;
+    t2 += d * d;
   }, s1, s2);
   std::vector<T> scale(C), shift(C);
   const double n = static_cast<double>(std::max<int64_t>(M, 1));
@@ -144,12 +75,10 @@ void batch_norm_backward_typed(const T* g, const T* x, const T* gamma, const T* 
   std::vector<T> rs(C);
   for (int64_t k = 0; k < C; ++k) rs[k] = static_cast<T>(kernels::norm_rstd(static_cast<double>(var[k]), eps));
   std::vector<double> sg, sgx;  // sum g, sum g * (x - mean)
-  channel_sums<T>(M, C, [&](int64_t r0, int64_t r1, T* a1, T* a2) {
-    add_rows_any(r0, r1, C, a1, a2, [&](int64_t r, int64_t k, T& t1, T& t2) {
-      const T gv = grad_in<Masked>(g, yr, r * C + k);
-      t1 += gv;
-      t2 += gv * (x[r * C + k] - mean[k]);
-    });
+  sum_pairs<T>(M, C, [&](int64_t r, int64_t k, T& t1, T& t2) {
+    const T gv = grad_in<Masked>(g, yr, r * C + k);
+    t1 += gv;
+    t2 += gv * (x[r * C + k] - mean[k]);
   }, sg, sgx);
   std::vector<T> a(C), b(C), c0(C);
   for (int64_t k = 0; k < C; ++k) {

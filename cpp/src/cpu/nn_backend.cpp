@@ -15,6 +15,7 @@ const NnBackend kCpuNn{cpu::im2col,         cpu::col2im,        cpu::max_pool,
                        cpu::batch_norm_backward, cpu::dropout,  cpu::sparse_xent,
                        cpu::sparse_xent_backward, cpu::rnn_forward, cpu::rnn_backward,
                        cpu::attention, cpu::attention_backward,
+                       cpu::bias_act, cpu::bias_act_backward,
                        cpu::conv2d, cpu::conv2d_backward};
 std::array<const NnBackend*, 2> g_nn{&kCpuNn, nullptr};
 }  // namespace

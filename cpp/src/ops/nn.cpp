@@ -309,6 +309,30 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm_train(const Tensor& x_in, const Te
   return {y, mean, var};
 }
 
+Tensor bias_act(const Tensor& x_in, const Tensor& bias_in, bool relu) {
+  const char* op = relu ? "bias_relu" : "bias_add";
+  if (x_in.ndim() == 0) throw ValueError(op_err(op, "input must have at least one axis"));
+  if (!bias_in.defined()) throw ValueError(op_err(op, "a bias is required"));
+  require_float(x_in, op, "input");
+  check_same_device(x_in, bias_in, op);
+  const int64_t C = x_in.shape().back();
+  check_param(bias_in, C, x_in, op, "bias");
+  Tensor x = contiguous(x_in), b = opt_cast(bias_in, x.dtype());
+  Tensor y = empty(x.shape(), x.dtype(), x.device());
+  nn_backend(x.device(), op).bias_act(x, b, relu, y);
+  // With the ReLU, its output masks the gradient (and holds no input alive).
+  Tensor mask = relu ? detach(y) : Tensor();
+  return record(op, {x, b}, y, [b, mask, relu, op](const Tensor& g) {
+    Tensor gc = contiguous(g);
+    Tensor dx = relu ? empty(gc.shape(), gc.dtype(), gc.device()) : gc;
+    Tensor db = b.requires_grad() ? empty(b.shape(), gc.dtype(), gc.device()) : Tensor();
+    if (relu || db.defined()) {
+      nn_backend(gc.device(), op).bias_act_backward(gc, mask, relu, relu ? dx : Tensor(), db);
+    }
+    return std::vector<Tensor>{dx, db};
+  });
+}
+
 Tensor dropout(const Tensor& x_in, double rate, uint64_t seed, uint64_t counter) {
   if (!(rate >= 0.0 && rate < 1.0)) {
     throw ValueError(op_err("dropout", "rate must be in [0, 1), got " + std::to_string(rate)));

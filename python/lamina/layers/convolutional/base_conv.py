@@ -3,6 +3,7 @@
 from lamina import activations, constraints, initializers, ops, regularizers
 from lamina.backend.config import standardize_data_format
 from lamina.layers.convolutional import conv_utils
+from lamina.layers.epilogue import layer_epilogue
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
 
@@ -145,11 +146,10 @@ class BaseConv(Layer):
 
     def call(self, inputs):
         outputs = self.convolution_op(inputs, self.kernel)
-        if self.bias is not None:
-            outputs = ops.add(outputs, conv_utils.channel_bias(self.bias, self.rank, self.data_format))
-        if self.activation is not activations.linear:
-            outputs = self.activation(outputs)
-        return outputs
+        bias = self.bias
+        if bias is not None and self.data_format != "channels_last":
+            bias = conv_utils.channel_bias(bias, self.rank, self.data_format)  # 2-D+: not fused
+        return layer_epilogue(outputs, bias, self.activation)
 
     def compute_output_shape(self, input_shape):
         return conv_utils.compute_conv_output_shape(

@@ -1,6 +1,7 @@
 """Dense: `activation(inputs @ kernel + bias)`."""
 
 from lamina import activations, constraints, initializers, ops, regularizers
+from lamina.layers.epilogue import layer_epilogue
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
 
@@ -89,12 +90,7 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs, training=None):
-        x = ops.matmul(inputs, self.kernel)
-        if self.bias is not None:
-            x = ops.add(x, self.bias)
-        if self.activation is not activations.linear:
-            x = self.activation(x)
-        return x
+        return layer_epilogue(ops.matmul(inputs, self.kernel), self.bias, self.activation)
 
     def compute_output_shape(self, input_shape):
         output_shape = list(input_shape)
