@@ -45,7 +45,8 @@ void init_nn(nb::module_& m) {
     return batch_norm_train(T(x), opt(g), opt(b), eps, relu);
   }, nb::arg("x"), nb::arg("gamma").none(), nb::arg("beta").none(), nb::arg("epsilon"),
      nb::arg("relu") = false);
-  m.def("bias_act", [](nb::handle x, nb::handle b, bool relu) { return bias_act(T(x), T(b), relu); },
+  m.def("bias_act",
+        [](nb::handle x, nb::handle b, bool relu) { return bias_act(T(x), T(b), relu); },
         nb::arg("x"), nb::arg("bias"), nb::arg("relu") = false);
   m.def("dropout_raw", [](nb::handle x, double rate, uint64_t seed, uint64_t counter) {
     return dropout(T(x), rate, seed, counter);

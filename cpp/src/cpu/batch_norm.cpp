@@ -73,7 +73,9 @@ void batch_norm_backward_typed(const T* g, const T* x, const T* gamma, const T* 
                                double eps, const T* yr, int64_t M, int64_t C, T* dx, T* dgamma,
                                T* dbeta) {
   std::vector<T> rs(C);
-  for (int64_t k = 0; k < C; ++k) rs[k] = static_cast<T>(kernels::norm_rstd(static_cast<double>(var[k]), eps));
+  for (int64_t k = 0; k < C; ++k) {
+    rs[k] = static_cast<T>(kernels::norm_rstd(static_cast<double>(var[k]), eps));
+  }
   std::vector<double> sg, sgx;  // sum g, sum g * (x - mean)
   sum_pairs<T>(M, C, [&](int64_t r, int64_t k, T& t1, T& t2) {
     const T gv = grad_in<Masked>(g, yr, r * C + k);
@@ -95,14 +97,15 @@ void batch_norm_backward_typed(const T* g, const T* x, const T* gamma, const T* 
 #pragma omp simd
       for (int64_t k = 0; k < C; ++k) {
         const int64_t e = r * C + k;
-        dx[e] = kernels::batch_norm_dx(a[k], grad_in<Masked>(g, yr, e), b[k], x[e], mean[k], c0[k]);
+        dx[e] = kernels::batch_norm_dx(a[k], grad_in<Masked>(g, yr, e), b[k], x[e], mean[k],
+                                       c0[k]);
       }
     }
   });
 }
 
 template <class T>
-const T* opt(const Tensor& t) {
+T* opt(const Tensor& t) {  // optional tensors (gamma, beta, their grads, the ReLU's output)
   return t.defined() ? t.data<T>() : nullptr;
 }
 
@@ -125,10 +128,10 @@ void batch_norm_backward(const Tensor& g, const Tensor& x, const Tensor& gamma, 
   int64_t C = x.shape().back(), M = x.size() / std::max<int64_t>(C, 1);
   LAMINA_DISPATCH_FLOAT(x.dtype(), "batch_norm", [&] {
     using T = scalar_t;
-    auto run = relu_out.defined() ? batch_norm_backward_typed<true, T> : batch_norm_backward_typed<false, T>;
-    run(g.data<T>(), x.data<T>(), opt<T>(gamma), mean.data<T>(),
-                                 var.data<T>(), eps, opt<T>(relu_out), M, C, dx.data<T>(),
-                                 const_cast<T*>(opt<T>(dgamma)), const_cast<T*>(opt<T>(dbeta)));
+    auto run = relu_out.defined() ? batch_norm_backward_typed<true, T>
+                                  : batch_norm_backward_typed<false, T>;
+    run(g.data<T>(), x.data<T>(), opt<T>(gamma), mean.data<T>(), var.data<T>(), eps,
+        opt<T>(relu_out), M, C, dx.data<T>(), opt<T>(dgamma), opt<T>(dbeta));
   });
 }
 

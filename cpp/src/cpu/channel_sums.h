@@ -87,6 +87,8 @@ void sum_pairs(int64_t M, int64_t C, F&& f, std::vector<double>& s1, std::vector
 }
 
 // Rows per parallel task for an elementwise pass over (M, C).
-inline int64_t row_grain(int64_t C) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(C, 1)); }
+inline int64_t row_grain(int64_t C) {
+  return std::max<int64_t>(1, 16384 / std::max<int64_t>(C, 1));
+}
 
 }  // namespace lamina::cpu::detail

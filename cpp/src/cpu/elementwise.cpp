@@ -134,8 +134,8 @@ void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
   switch (op) {
 #define CASE(NAME) case BinaryOp::NAME: return binary_op<BinaryOp::NAME>(a, b, out);
     CASE(Add) CASE(Sub) CASE(Mul) CASE(Div) CASE(Pow) CASE(Maximum) CASE(Minimum) CASE(FloorDiv)
-    CASE(Mod) CASE(ReluGrad) CASE(Eq) CASE(Ne) CASE(Lt) CASE(Le) CASE(Gt) CASE(Ge) CASE(LogicalAnd)
-    CASE(LogicalOr) CASE(LogicalXor)
+    CASE(Mod) CASE(ReluGrad) CASE(Eq) CASE(Ne) CASE(Lt) CASE(Le) CASE(Gt) CASE(Ge)
+    CASE(LogicalAnd) CASE(LogicalOr) CASE(LogicalXor)
 #undef CASE
   }
 }

@@ -157,7 +157,8 @@ std::vector<Tensor> binary_vjp(BinaryOp op, const Tensor& a, const Tensor& b, co
       Tensor share_a = wa + tie * 0.5;
       return {g * share_a, g * (1.0 - share_a)};
     }
-    case BinaryOp::ReluGrad: return {binary(BinaryOp::ReluGrad, g, b), zeros_like(b)};
+    case BinaryOp::ReluGrad:  // piecewise constant in b
+      return {binary(BinaryOp::ReluGrad, g, b), need_b ? zeros_like(b) : Tensor()};
     case BinaryOp::Mod: return {g, need_b ? -(g * binary(BinaryOp::FloorDiv, a, b)) : Tensor()};
     default: return {zeros_like(g), zeros_like(g)};  // floor_divide: piecewise constant
   }
