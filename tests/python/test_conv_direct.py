@@ -53,6 +53,16 @@ CASES = [
     # rows of >= 16 pixels with 16k channels: the blocked 16 x 16 transposes
     ((2, 5, 21, 16), (3, 3, 16, 32), (1, 1), "same", (1, 1)),
     ((2, 4, 16, 32), (3, 3, 32, 16), (1, 1), "valid", (1, 1)),
+    # Winograd F(2x2, 3x3) (cpu/conv_winograd.cpp): odd output sizes (half
+    # tiles), "valid", non-square, tiny images, input channels that are no
+    # multiple of 16 (masked vectors), and the dx of each
+    ((2, 7, 9, 32), (3, 3, 32, 32), (1, 1), "same", (1, 1)),
+    ((2, 9, 6, 32), (3, 3, 32, 16), (1, 1), "valid", (1, 1)),
+    ((3, 3, 3, 24), (3, 3, 24, 32), (1, 1), "valid", (1, 1)),
+    ((3, 1, 2, 40), (3, 3, 40, 48), (1, 1), "same", (1, 1)),
+    ((2, 34, 35, 16), (3, 3, 16, 64), (1, 1), "same", (1, 1)),
+    ((2, 12, 12, 64), (3, 3, 64, 32), (1, 1), "valid", (1, 1)),
+    ((2, 8, 8, 32), (3, 3, 32, 32), (1, 1), "same", (2, 2)),  # dilated: direct
     # im2col path: one image, channels that are no multiple of 8 / 16, strides
     ((1, 8, 8, 16), (3, 3, 16, 16), (1, 1), "same", (1, 1)),
     ((3, 7, 7, 3), (3, 3, 3, 20), (1, 1), "same", (1, 1)),

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "cpu/conv_winograd.h"
 #include "lamina/threads.h"
 
 #if defined(__AVX512F__)
@@ -211,7 +212,14 @@ bool applies(const Tensor& x, const Window2d& g) {
 
 // ---- forward ---------------------------------------------------------------
 
+// 3x3 undilated windows with enough channels go through Winograd F(2x2, 3x3).
+bool winograd(const Window2d& g, int64_t cin, int64_t fout, int64_t top, int64_t left) {
+  return g.dh == 1 && g.dw == 1 && winograd_applies(g.kh, g.kw, cin, fout, top, left);
+}
+
 void forward(const float* x, const float* w, const Window2d& g, int64_t F, int fv, float* y) {
+  if (winograd(g, g.c, F, g.pt, g.pl))
+    return conv3x3_winograd(x, g.n, g.h, g.w, g.c, g.pt, g.pl, w, F, g.oh, g.ow, y);
   const int64_t sh = span(g.kh, g.dh), sw = span(g.kw, g.dw);
   per_image<Planes>(g.n, [&](Planes& pl, int64_t n) {
     size_planes(pl, g.c, g.h, g.w, g.pt, g.pl, g.oh, g.ow, sh, sw);
@@ -239,6 +247,8 @@ void backward_input(const float* gy, const float* w, const Window2d& g, int64_t 
         for (int64_t f = 0; f < F; ++f) dst[f * g.c + c] = src[c * F + f];
     }
   const int64_t top = sh - 1 - g.pt, left = sw - 1 - g.pl;
+  if (winograd(g, F, g.c, top, left))
+    return conv3x3_winograd(gy, g.n, g.oh, g.ow, F, top, left, wf.data(), g.c, g.h, g.w, dx);
   per_image<Planes>(g.n, [&](Planes& pl, int64_t n) {
     size_planes(pl, F, g.oh, g.ow, top, left, g.h, g.w, sh, sw);
     fill_planes(gy + n * g.oh * g.ow * F, g.oh, g.ow, F, top, left, pl);

@@ -1,0 +1,252 @@
+// Winograd F(2x2, 3x3) float32 convolution over NHWC images (AVX-512).
+//
+// A 3x3 stride-1 convolution costs 36 multiply-adds per 2x2 output tile and
+// channel pair; in the Winograd domain it is 16 (2.25x fewer), plus
+// transforms that only add. Per image and band of tile rows:
+//   1. the zero-padded image (NHWC, one copy) is cut into overlapping 4x4
+//      tiles, each transformed to 16 values per channel, 16 channels a vector:
+//      U[xi][tile][cin];
+//   2. 16 independent products M[xi] = U[xi] (tiles x cin) V[xi] (cin x fout),
+//      register-blocked like the direct kernel (runs of tiles x 16-channel
+//      vectors of outputs), with the kernel transformed once per call;
+//   3. each tile's 16 products give its 2x2 outputs.
+// The band keeps U and M within the core's L2, so the transformed data never
+// goes to memory. The per-tile math is in lamina/kernels/winograd.h.
+#include "cpu/conv_winograd.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "lamina/kernels/winograd.h"
+#include "lamina/threads.h"
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+namespace lamina::cpu {
+
+#if defined(__AVX512F__)
+
+namespace {
+
+constexpr int kLanes = 16;
+constexpr int kXi = 16;  // products per tile: the 4x4 transformed tile
+
+// m[p][fb..] = sum over c of u[p][c] * v[c][fb..] for P tiles and FV vectors
+// of output channels; u's tiles are cin floats apart.
+template <int P, int FV>
+void gemm_tile(const float* u, int64_t cin, const float* v, int64_t fout, float* m) {
+  __m512 acc[P][FV];
+#pragma GCC unroll 32
+  for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+    for (int f = 0; f < FV; ++f) acc[p][f] = _mm512_setzero_ps();
+  for (int64_t c = 0; c < cin; ++c, ++u, v += fout) {
+    __m512 wv[FV];
+#pragma GCC unroll 4
+    for (int f = 0; f < FV; ++f) wv[f] = _mm512_loadu_ps(v + kLanes * f);
+#pragma GCC unroll 32
+    for (int p = 0; p < P; ++p) {
+      __m512 b = _mm512_set1_ps(u[p * cin]);
+#pragma GCC unroll 4
+      for (int f = 0; f < FV; ++f) acc[p][f] = _mm512_fmadd_ps(b, wv[f], acc[p][f]);
+    }
+  }
+#pragma GCC unroll 32
+  for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+    for (int f = 0; f < FV; ++f) _mm512_storeu_ps(m + p * fout + f * kLanes, acc[p][f]);
+}
+
+using GemmTile = void (*)(const float*, int64_t, const float*, int64_t, float*);
+
+// Runs of up to 28 / FV tiles keep P x FV accumulators in 28 of the 32
+// vector registers, as in the direct kernel.
+constexpr int max_run(int fv) { return 28 / fv; }
+
+template <int FV, int... I>
+constexpr std::array<GemmTile, sizeof...(I)> gemm_tiles(std::integer_sequence<int, I...>) {
+  return {&gemm_tile<I + 1, FV>...};
+}
+
+GemmTile gemm_kernel(int fv, int p) {
+  static constexpr auto t1 = gemm_tiles<1>(std::make_integer_sequence<int, max_run(1)>());
+  static constexpr auto t2 = gemm_tiles<2>(std::make_integer_sequence<int, max_run(2)>());
+  return fv == 2 ? t2[p - 1] : t1[p - 1];
+}
+
+// The problem: input (h, w, cin) at (top, left) of a zero grid, output
+// (oh, ow, fout) in tiles of 2x2.
+struct Geometry {
+  int64_t h, w, cin, top, left, oh, ow, fout;
+  int64_t th() const { return (oh + 1) / 2; }
+  int64_t tw() const { return (ow + 1) / 2; }
+  // Every tile reads 4 grid rows/columns from 2 * its index.
+  int64_t gh() const { return 2 * th() + 2; }
+  int64_t gw() const { return 2 * tw() + 2; }
+};
+
+// Tile rows per band: U and M of a band within ~512 KB (half a core's L2).
+int64_t band_rows(const Geometry& g) {
+  const int64_t per_row = g.tw() * kXi * (g.cin + g.fout);
+  // Smaller bands (down to L1 size) measured the same: the products are
+  // bound by their broadcasts, not by where U and M sit.
+  return std::clamp<int64_t>((int64_t{128} << 10) / per_row, 1, g.th());
+}
+
+struct Scratch {
+  std::vector<float> grid, u, m;
+};
+
+// The image into the zero grid; only the data positions are written, so the
+// padding stays as the first resize zeroed it.
+void fill_grid(const float* img, const Geometry& g, std::vector<float>& grid) {
+  if (grid.empty()) grid.assign(g.gh() * g.gw() * g.cin, 0.0f);
+  const int64_t rows = std::min(g.h, g.gh() - g.top), cols = std::min(g.w, g.gw() - g.left);
+  for (int64_t y = 0; y < rows; ++y)
+    std::memcpy(grid.data() + ((y + g.top) * g.gw() + g.left) * g.cin, img + y * g.w * g.cin,
+                cols * g.cin * sizeof(float));
+}
+
+__mmask16 tail_mask(int64_t left) { return left >= kLanes ? 0xFFFF : (1u << left) - 1; }
+
+// Floats between the 16 products' matrices of a band: one cache line more
+// than the rows need, so a tile's 16 values fall in different L1 sets (a
+// multiple of 4 KB apart they would all compete for one).
+int64_t xi_stride(int64_t rows) { return (rows + kLanes - 1) / kLanes * kLanes + kLanes; }
+
+// U[xi][t][c] (xi su floats apart) for the band's tiles (tile rows r0..r1).
+// Full: cin is a multiple of 16, so every access is a whole vector (a
+// constant mask compiles to the plain instructions).
+template <bool Full>
+void input_tiles(const float* grid, const Geometry& g, int64_t r0, int64_t r1, int64_t su,
+                 float* u) {
+  const int64_t gw = g.gw(), cin = g.cin;
+  for (int64_t ty = r0; ty < r1; ++ty)
+    for (int64_t tx = 0; tx < g.tw(); ++tx) {
+      const int64_t t = (ty - r0) * g.tw() + tx;
+      const float* src = grid + (2 * ty * gw + 2 * tx) * cin;
+      for (int64_t c = 0; c < cin; c += kLanes) {
+        const __mmask16 k = Full ? 0xFFFF : tail_mask(cin - c);
+        __m512 d[4][4], e[4][4];
+        for (int r = 0; r < 4; ++r)
+          for (int q = 0; q < 4; ++q) d[r][q] = _mm512_maskz_loadu_ps(k, src + (r * gw + q) * cin + c);
+        kernels::winograd_input_f23(d, e);
+        for (int i = 0; i < 4; ++i)
+          for (int j = 0; j < 4; ++j)
+            _mm512_mask_storeu_ps(u + (4 * i + j) * su + t * cin + c, k, e[i][j]);
+      }
+    }
+}
+
+// M[xi] = U[xi] V[xi] for the band's ntb tiles, in equal runs.
+void products(const float* u, int64_t su, const float* v, const Geometry& g, int64_t ntb,
+              int64_t sm, float* m) {
+  const int fv = g.fout % 32 == 0 ? 2 : 1;
+  const int64_t runs = (ntb + max_run(fv) - 1) / max_run(fv);
+  const int64_t base = ntb / runs, longer = ntb % runs;
+  for (int xi = 0; xi < kXi; ++xi)
+    for (int64_t fb = 0; fb < g.fout; fb += fv * kLanes)
+      for (int64_t k = 0, t = 0; k < runs; ++k) {
+        const int p = static_cast<int>(base + (k < longer));
+        gemm_kernel(fv, p)(u + xi * su + t * g.cin, g.cin, v + xi * g.cin * g.fout + fb, g.fout,
+                           m + xi * sm + t * g.fout + fb);
+        t += p;
+      }
+}
+
+// The band's 2x2 output tiles from M into y (the image's NHWC output).
+void output_tiles(const float* m, int64_t sm, const Geometry& g, int64_t r0, int64_t r1,
+                  float* y) {
+  const int64_t F = g.fout;
+  for (int64_t ty = r0; ty < r1; ++ty)
+    for (int64_t tx = 0; tx < g.tw(); ++tx) {
+      const int64_t t = (ty - r0) * g.tw() + tx;
+      const bool rows2 = 2 * ty + 1 < g.oh, cols2 = 2 * tx + 1 < g.ow;
+      float* dst = y + (2 * ty * g.ow + 2 * tx) * F;
+      for (int64_t f = 0; f < F; f += kLanes) {
+        __m512 p[4][4], o[2][2];
+        for (int i = 0; i < 4; ++i)
+          for (int j = 0; j < 4; ++j) p[i][j] = _mm512_loadu_ps(m + (4 * i + j) * sm + t * F + f);
+        kernels::winograd_output_f23(p, o);
+        _mm512_storeu_ps(dst + f, o[0][0]);
+        if (cols2) _mm512_storeu_ps(dst + F + f, o[0][1]);
+        if (rows2) _mm512_storeu_ps(dst + g.ow * F + f, o[1][0]);
+        if (rows2 && cols2) _mm512_storeu_ps(dst + (g.ow + 1) * F + f, o[1][1]);
+      }
+    }
+}
+
+// V[xi][c][f] from k [3][3][cin][fout], 16 (c, f) pairs a vector (fout is a
+// multiple of 16), split over the pool: a single thread would leave the
+// other idle for ~10% of a small image's convolution.
+std::vector<float> filter_tiles(const float* k, int64_t cin, int64_t fout) {
+  const int64_t cf = cin * fout;
+  std::vector<float> v(kXi * cf);
+  parallel_for(cf / kLanes, 16, [&](int64_t b0, int64_t b1) {
+    for (int64_t i = b0 * kLanes; i < b1 * kLanes; i += kLanes) {
+      __m512 a[3][3], b[4][4];
+      for (int r = 0; r < 3; ++r)
+        for (int q = 0; q < 3; ++q) a[r][q] = _mm512_loadu_ps(k + (r * 3 + q) * cf + i);
+      kernels::winograd_filter_f23(a, b);
+      for (int r = 0; r < 4; ++r)
+        for (int q = 0; q < 4; ++q) _mm512_storeu_ps(v.data() + (r * 4 + q) * cf + i, b[r][q]);
+    }
+  });
+  return v;
+}
+
+void one_image(const float* img, const float* v, const Geometry& g, Scratch& s, float* y) {
+  fill_grid(img, g, s.grid);
+  const int64_t rows = band_rows(g), most = rows * g.tw();
+  const int64_t su = xi_stride(most * g.cin), sm = xi_stride(most * g.fout);
+  s.u.resize(kXi * su);
+  s.m.resize(kXi * sm);
+  for (int64_t r0 = 0; r0 < g.th(); r0 += rows) {
+    const int64_t r1 = std::min(r0 + rows, g.th());
+    if (g.cin % kLanes == 0)
+      input_tiles<true>(s.grid.data(), g, r0, r1, su, s.u.data());
+    else
+      input_tiles<false>(s.grid.data(), g, r0, r1, su, s.u.data());
+    products(s.u.data(), su, v, g, (r1 - r0) * g.tw(), sm, s.m.data());
+    output_tiles(s.m.data(), sm, g, r0, r1, y);
+  }
+}
+
+}  // namespace
+
+bool winograd_applies(int64_t kh, int64_t kw, int64_t cin, int64_t fout, int64_t top,
+                      int64_t left) {
+  // With 16 channels each way the transforms cost what the products save
+  // (measured equal to the direct kernel); fewer input channels lose.
+  return kh == 3 && kw == 3 && cin >= 16 && cin * fout >= 512 && fout % kLanes == 0 &&
+         top >= 0 && left >= 0;
+}
+
+void conv3x3_winograd(const float* x, int64_t n, int64_t h, int64_t w, int64_t cin, int64_t top,
+                      int64_t left, const float* k, int64_t fout, int64_t oh, int64_t ow,
+                      float* y) {
+  if (n == 0 || oh == 0 || ow == 0) return;  // no output to write
+  const Geometry g{h, w, cin, top, left, oh, ow, fout};
+  const std::vector<float> v = filter_tiles(k, cin, fout);
+  parallel_for(n, 1, [&](int64_t n0, int64_t n1) {
+    Scratch s;
+    for (int64_t i = n0; i < n1; ++i)
+      one_image(x + i * h * w * cin, v.data(), g, s, y + i * oh * ow * fout);
+  });
+}
+
+#else  // no AVX-512: never chosen
+
+bool winograd_applies(int64_t, int64_t, int64_t, int64_t, int64_t, int64_t) { return false; }
+
+void conv3x3_winograd(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                      const float*, int64_t, int64_t, int64_t, float*) {}
+
+#endif
+
+}  // namespace lamina::cpu
