@@ -323,6 +323,8 @@ void backward_kernel(const float* x, const float* gy, const Window2d& g, int64_t
 }
 
 bool backward_weights(const float* x, const float* gy, const Window2d& g, int64_t F, float* dw) {
+  if (winograd(g, g.c, F, g.pt, g.pl))
+    return conv3x3_winograd_dw(x, gy, g.n, g.h, g.w, g.c, g.pt, g.pl, F, g.oh, g.ow, dw), true;
   if (F % 32 == 0 && g.c % 8 == 0) return backward_kernel<8, 2>(x, gy, g, F, dw), true;
   if (F % 16 == 0 && g.c % 16 == 0) return backward_kernel<16, 1>(x, gy, g, F, dw), true;
   if (F % 16 == 0 && g.c % 8 == 0) return backward_kernel<8, 1>(x, gy, g, F, dw), true;

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -217,6 +218,114 @@ void one_image(const float* img, const float* v, const Geometry& g, Scratch& s, 
   }
 }
 
+// ---- dw: the same algorithm backwards -------------------------------------
+
+// Z[xi][t][f] = A dY_t A^T (xi sz floats apart) for the band's tiles; dY's
+// pixels past the output's edge are zero.
+void grad_tiles(const float* dy, const Geometry& g, int64_t r0, int64_t r1, int64_t sz, float* z) {
+  const int64_t F = g.fout;
+  for (int64_t ty = r0; ty < r1; ++ty)
+    for (int64_t tx = 0; tx < g.tw(); ++tx) {
+      const int64_t t = (ty - r0) * g.tw() + tx;
+      const bool rows2 = 2 * ty + 1 < g.oh, cols2 = 2 * tx + 1 < g.ow;
+      const float* src = dy + (2 * ty * g.ow + 2 * tx) * F;
+      for (int64_t f = 0; f < F; f += kLanes) {
+        const __m512 zero = _mm512_setzero_ps();
+        __m512 d[2][2], o[4][4];
+        d[0][0] = _mm512_loadu_ps(src + f);
+        d[0][1] = cols2 ? _mm512_loadu_ps(src + F + f) : zero;
+        d[1][0] = rows2 ? _mm512_loadu_ps(src + g.ow * F + f) : zero;
+        d[1][1] = rows2 && cols2 ? _mm512_loadu_ps(src + (g.ow + 1) * F + f) : zero;
+        kernels::winograd_output_grad_f23(d, o);
+        for (int i = 0; i < 4; ++i)
+          for (int j = 0; j < 4; ++j) _mm512_storeu_ps(z + (4 * i + j) * sz + t * F + f, o[i][j]);
+      }
+    }
+}
+
+// dv[k][f] += sum over ntb tiles of u[t][k] * z[t][f] for CB input channels
+// and FV vectors of output channels, the accumulators in registers.
+template <int CB, int FV>
+void dv_block(const float* u, int64_t cin, const float* z, int64_t fout, int64_t ntb, float* dv) {
+  __m512 acc[CB][FV];
+#pragma GCC unroll 32
+  for (int k = 0; k < CB; ++k)
+#pragma GCC unroll 4
+    for (int f = 0; f < FV; ++f) acc[k][f] = _mm512_loadu_ps(dv + k * fout + f * kLanes);
+  for (int64_t t = 0; t < ntb; ++t, u += cin, z += fout) {
+    __m512 zv[FV];
+#pragma GCC unroll 4
+    for (int f = 0; f < FV; ++f) zv[f] = _mm512_loadu_ps(z + f * kLanes);
+#pragma GCC unroll 32
+    for (int k = 0; k < CB; ++k) {
+      __m512 b = _mm512_set1_ps(u[k]);
+#pragma GCC unroll 4
+      for (int f = 0; f < FV; ++f) acc[k][f] = _mm512_fmadd_ps(b, zv[f], acc[k][f]);
+    }
+  }
+#pragma GCC unroll 32
+  for (int k = 0; k < CB; ++k)
+#pragma GCC unroll 4
+    for (int f = 0; f < FV; ++f) _mm512_storeu_ps(dv + k * fout + f * kLanes, acc[k][f]);
+}
+
+using DvBlock = void (*)(const float*, int64_t, const float*, int64_t, int64_t, float*);
+
+template <int FV, int... I>
+constexpr std::array<DvBlock, sizeof...(I)> dv_blocks(std::integer_sequence<int, I...>) {
+  return {&dv_block<I + 1, FV>...};
+}
+
+// The kernel for cb channels (1 <= cb <= max_run(fv)).
+DvBlock dv_kernel(int fv, int cb) {
+  static constexpr auto t1 = dv_blocks<1>(std::make_integer_sequence<int, max_run(1)>());
+  static constexpr auto t2 = dv_blocks<2>(std::make_integer_sequence<int, max_run(2)>());
+  return fv == 2 ? t2[cb - 1] : t1[cb - 1];
+}
+
+// dV[xi] += U[xi]^T Z[xi] over one band's ntb tiles.
+void dv_products(const float* u, int64_t su, const float* z, int64_t sz, const Geometry& g,
+                 int64_t ntb, float* dv) {
+  const int fv = g.fout % 32 == 0 ? 2 : 1;
+  for (int xi = 0; xi < kXi; ++xi)
+    for (int64_t c0 = 0; c0 < g.cin; c0 += max_run(fv)) {
+      const int cb = static_cast<int>(std::min<int64_t>(max_run(fv), g.cin - c0));
+      for (int64_t fb = 0; fb < g.fout; fb += fv * kLanes)
+        dv_kernel(fv, cb)(u + xi * su + c0, g.cin, z + xi * sz + fb, g.fout, ntb,
+                          dv + (xi * g.cin + c0) * g.fout + fb);
+    }
+}
+
+void dv_image(const float* img, const float* dy, const Geometry& g, Scratch& s, float* dv) {
+  fill_grid(img, g, s.grid);
+  const int64_t rows = band_rows(g), most = rows * g.tw();
+  const int64_t su = xi_stride(most * g.cin), sz = xi_stride(most * g.fout);
+  s.u.resize(kXi * su);
+  s.m.resize(kXi * sz);
+  for (int64_t r0 = 0; r0 < g.th(); r0 += rows) {
+    const int64_t r1 = std::min(r0 + rows, g.th());
+    if (g.cin % kLanes == 0)
+      input_tiles<true>(s.grid.data(), g, r0, r1, su, s.u.data());
+    else
+      input_tiles<false>(s.grid.data(), g, r0, r1, su, s.u.data());
+    grad_tiles(dy, g, r0, r1, sz, s.m.data());
+    dv_products(s.u.data(), su, s.m.data(), sz, g, (r1 - r0) * g.tw(), dv);
+  }
+}
+
+// dw [3][3][cin][fout] = G^T dV G per channel pair, 16 pairs a vector.
+void filter_grads(const float* dv, int64_t cin, int64_t fout, float* dw) {
+  const int64_t cf = cin * fout;
+  for (int64_t i = 0; i < cf; i += kLanes) {
+    __m512 a[4][4], b[3][3];
+    for (int r = 0; r < 4; ++r)
+      for (int q = 0; q < 4; ++q) a[r][q] = _mm512_loadu_ps(dv + (r * 4 + q) * cf + i);
+    kernels::winograd_filter_grad_f23(a, b);
+    for (int r = 0; r < 3; ++r)
+      for (int q = 0; q < 3; ++q) _mm512_storeu_ps(dw + (r * 3 + q) * cf + i, b[r][q]);
+  }
+}
+
 }  // namespace
 
 bool winograd_applies(int64_t kh, int64_t kw, int64_t cin, int64_t fout, int64_t top,
@@ -240,12 +349,41 @@ void conv3x3_winograd(const float* x, int64_t n, int64_t h, int64_t w, int64_t c
   });
 }
 
+void conv3x3_winograd_dw(const float* x, const float* dy, int64_t n, int64_t h, int64_t w,
+                         int64_t cin, int64_t top, int64_t left, int64_t fout, int64_t oh,
+                         int64_t ow, float* dw) {
+  const int64_t cf = cin * fout;
+  if (n == 0 || oh == 0 || ow == 0) return (void)std::fill(dw, dw + 9 * cf, 0.0f);
+  const Geometry g{h, w, cin, top, left, oh, ow, fout};
+  std::vector<std::pair<int64_t, std::vector<float>>> partials;  // (first image, dV)
+  std::mutex mu;
+  parallel_for(n, 1, [&](int64_t n0, int64_t n1) {
+    Scratch s;
+    std::vector<float> dv(kXi * cf, 0.0f);
+    for (int64_t i = n0; i < n1; ++i)
+      dv_image(x + i * h * w * cin, dy + i * oh * ow * fout, g, s, dv.data());
+    std::lock_guard<std::mutex> lock(mu);
+    partials.emplace_back(n0, std::move(dv));
+  });
+  // Added in image order, so a run's result does not depend on which thread
+  // finished first.
+  std::sort(partials.begin(), partials.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<float>& dv = partials[0].second;
+  for (size_t p = 1; p < partials.size(); ++p)
+    for (int64_t i = 0; i < kXi * cf; ++i) dv[i] += partials[p].second[i];
+  filter_grads(dv.data(), cin, fout, dw);
+}
+
 #else  // no AVX-512: never chosen
 
 bool winograd_applies(int64_t, int64_t, int64_t, int64_t, int64_t, int64_t) { return false; }
 
 void conv3x3_winograd(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
                       const float*, int64_t, int64_t, int64_t, float*) {}
+
+void conv3x3_winograd_dw(const float*, const float*, int64_t, int64_t, int64_t, int64_t, int64_t,
+                         int64_t, int64_t, int64_t, int64_t, float*) {}
 
 #endif
 

@@ -1,8 +1,8 @@
 #pragma once
 // Winograd F(2x2, 3x3) float32 convolution for 3x3, stride-1, undilated
 // windows over NHWC images: 2.25x fewer multiply-adds than the direct sum.
-// The direct convolution (conv_direct.cpp) calls it for the forward pass and
-// for dx, which is the same convolution of the padded dy.
+// The direct convolution (conv_direct.cpp) calls it for the forward pass, for
+// dx (the same convolution of the padded dy) and for dw.
 #include <cstdint>
 
 namespace lamina::cpu {
@@ -18,5 +18,11 @@ bool winograd_applies(int64_t kh, int64_t kw, int64_t cin, int64_t fout, int64_t
 void conv3x3_winograd(const float* x, int64_t n, int64_t h, int64_t w, int64_t cin, int64_t top,
                       int64_t left, const float* k, int64_t fout, int64_t oh, int64_t ow,
                       float* y);
+
+// dw [3][3][cin][fout] of that convolution from dy (n, oh, ow, fout):
+// overwritten, not added to.
+void conv3x3_winograd_dw(const float* x, const float* dy, int64_t n, int64_t h, int64_t w,
+                         int64_t cin, int64_t top, int64_t left, int64_t fout, int64_t oh,
+                         int64_t ow, float* dw);
 
 }  // namespace lamina::cpu

@@ -5,6 +5,9 @@
 // 16 products per tile and channel pair instead of 36. The transforms only
 // add, subtract and halve, so float32 results stay within a few ulps of the
 // direct sum. T is float or any vector type with + and - (GCC's __m512).
+//
+// The kernel's gradient runs the same algorithm backwards (the adjoints):
+// dV[xi] = sum over tiles of U[xi] (x) (A dY A^T)[xi], then dg = G^T dV G.
 #include "lamina/kernels/macros.h"
 
 namespace lamina::kernels {
@@ -57,6 +60,40 @@ LAMINA_HD void winograd_output_f23(const T m[4][4], T y[2][2]) {
   y[1][0] = s[1] - s[2] - s[3];
   y[0][1] = t[0] + t[1] + t[2];
   y[1][1] = t[1] - t[2] - t[3];
+}
+
+// z = A dy A^T: the adjoint of the output transform, from a 2x2 gradient tile.
+template <class T>
+LAMINA_HD void winograd_output_grad_f23(const T dy[2][2], T z[4][4]) {
+  T r[4][2];  // A dy: the rows combined
+  for (int q = 0; q < 2; ++q) {
+    r[0][q] = dy[0][q];
+    r[1][q] = dy[0][q] + dy[1][q];
+    r[2][q] = dy[0][q] - dy[1][q];
+    r[3][q] = T{} - dy[1][q];
+  }
+  for (int i = 0; i < 4; ++i) {
+    z[i][0] = r[i][0];
+    z[i][1] = r[i][0] + r[i][1];
+    z[i][2] = r[i][0] - r[i][1];
+    z[i][3] = T{} - r[i][1];
+  }
+}
+
+// dg = G^T dv G: the adjoint of the filter transform.
+template <class T>
+LAMINA_HD void winograd_filter_grad_f23(const T dv[4][4], T dg[3][3]) {
+  T h[3][4];  // G^T dv
+  for (int j = 0; j < 4; ++j) {
+    h[0][j] = dv[0][j] + (dv[1][j] + dv[2][j]) * 0.5f;
+    h[1][j] = (dv[1][j] - dv[2][j]) * 0.5f;
+    h[2][j] = dv[3][j] + (dv[1][j] + dv[2][j]) * 0.5f;
+  }
+  for (int a = 0; a < 3; ++a) {
+    dg[a][0] = h[a][0] + (h[a][1] + h[a][2]) * 0.5f;
+    dg[a][1] = (h[a][1] - h[a][2]) * 0.5f;
+    dg[a][2] = h[a][3] + (h[a][1] + h[a][2]) * 0.5f;
+  }
 }
 
 }  // namespace lamina::kernels
