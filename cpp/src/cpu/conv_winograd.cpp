@@ -1,15 +1,17 @@
-// Winograd F(2x2, 3x3) float32 convolution over NHWC images (AVX-512).
+// Winograd F(m x m, 3x3) float32 convolution over NHWC images (AVX-512),
+// m = 2 or 4.
 //
-// A 3x3 stride-1 convolution costs 36 multiply-adds per 2x2 output tile and
-// channel pair; in the Winograd domain it is 16 (2.25x fewer), plus
-// transforms that only add. Per image and band of tile rows:
-//   1. the zero-padded image (NHWC, one copy) is cut into overlapping 4x4
-//      tiles, each transformed to 16 values per channel, 16 channels a vector:
-//      U[xi][tile][cin];
-//   2. 16 independent products M[xi] = U[xi] (tiles x cin) V[xi] (cin x fout),
-//      register-blocked like the direct kernel (runs of tiles x 16-channel
-//      vectors of outputs), with the kernel transformed once per call;
-//   3. each tile's 16 products give its 2x2 outputs.
+// A 3x3 stride-1 convolution costs 9 m^2 multiply-adds per m x m output tile
+// and channel pair; in the Winograd domain it is (m+2)^2 (2.25x fewer for
+// m = 2, 4x for m = 4), plus transforms that add and scale. Per image and
+// band of tile rows:
+//   1. the zero-padded image (NHWC, one copy) is cut into overlapping
+//      (m+2)^2 tiles, each transformed to (m+2)^2 values per channel, 16
+//      channels a vector: U[xi][tile][cin];
+//   2. (m+2)^2 independent products M[xi] = U[xi] (tiles x cin) V[xi]
+//      (cin x fout), register-blocked like the direct kernel (runs of tiles x
+//      16-channel vectors of outputs), the kernel transformed once per call;
+//   3. each tile's products give its m x m outputs.
 // The band keeps U and M within the core's L2, so the transformed data never
 // goes to memory. The per-tile math is in lamina/kernels/winograd.h.
 #include "cpu/conv_winograd.h"
@@ -35,7 +37,8 @@ namespace lamina::cpu {
 namespace {
 
 constexpr int kLanes = 16;
-constexpr int kXi = 16;  // products per tile: the 4x4 transformed tile
+using kernels::WinogradF23;
+using kernels::WinogradF43;
 
 // m[p][fb..] = sum over c of u[p][c] * v[c][fb..] for P tiles and FV vectors
 // of output channels; u's tiles are cin floats apart.
@@ -81,19 +84,20 @@ GemmTile gemm_kernel(int fv, int p) {
 }
 
 // The problem: input (h, w, cin) at (top, left) of a zero grid, output
-// (oh, ow, fout) in tiles of 2x2.
+// (oh, ow, fout) in tiles of m x m.
 struct Geometry {
-  int64_t h, w, cin, top, left, oh, ow, fout;
-  int64_t th() const { return (oh + 1) / 2; }
-  int64_t tw() const { return (ow + 1) / 2; }
-  // Every tile reads 4 grid rows/columns from 2 * its index.
-  int64_t gh() const { return 2 * th() + 2; }
-  int64_t gw() const { return 2 * tw() + 2; }
+  int64_t h, w, cin, top, left, oh, ow, fout, m;
+  int64_t th() const { return (oh + m - 1) / m; }
+  int64_t tw() const { return (ow + m - 1) / m; }
+  // Every tile reads m + 2 grid rows/columns from m * its index.
+  int64_t gh() const { return m * th() + 2; }
+  int64_t gw() const { return m * tw() + 2; }
+  int64_t xi() const { return (m + 2) * (m + 2); }  // products per tile
 };
 
 // Tile rows per band: U and M of a band within ~512 KB (half a core's L2).
 int64_t band_rows(const Geometry& g) {
-  const int64_t per_row = g.tw() * kXi * (g.cin + g.fout);
+  const int64_t per_row = g.tw() * g.xi() * (g.cin + g.fout);
   // Smaller bands (down to L1 size) measured the same: the products are
   // bound by their broadcasts, not by where U and M sit.
   return std::clamp<int64_t>((int64_t{128} << 10) / per_row, 1, g.th());
@@ -113,6 +117,20 @@ void fill_grid(const float* img, const Geometry& g, std::vector<float>& grid) {
                 cols * g.cin * sizeof(float));
 }
 
+// p + i * stride for i = 0, 1, ...: one add per access. The empty asm hides
+// the pointer's value from the optimiser, which would otherwise hoist all
+// (m+2)^2 addresses of a tile out of the loop and spill most of them.
+struct Strided {
+  const float* p;
+  int64_t stride;
+  const float* next() {
+    const float* q = p;
+    p += stride;
+    asm("" : "+r"(p));
+    return q;
+  }
+};
+
 __mmask16 tail_mask(int64_t left) { return left >= kLanes ? 0xFFFF : (1u << left) - 1; }
 
 // Floats between the 16 products' matrices of a band: one cache line more
@@ -123,23 +141,27 @@ int64_t xi_stride(int64_t rows) { return (rows + kLanes - 1) / kLanes * kLanes +
 // U[xi][t][c] (xi su floats apart) for the band's tiles (tile rows r0..r1).
 // Full: cin is a multiple of 16, so every access is a whole vector (a
 // constant mask compiles to the plain instructions).
-template <bool Full>
+template <class WF, bool Full>
 void input_tiles(const float* grid, const Geometry& g, int64_t r0, int64_t r1, int64_t su,
                  float* u) {
+  constexpr int A = WF::kIn, M = WF::kOut;
   const int64_t gw = g.gw(), cin = g.cin;
   for (int64_t ty = r0; ty < r1; ++ty)
     for (int64_t tx = 0; tx < g.tw(); ++tx) {
       const int64_t t = (ty - r0) * g.tw() + tx;
-      const float* src = grid + (2 * ty * gw + 2 * tx) * cin;
+      const float* src = grid + (M * ty * gw + M * tx) * cin;
       for (int64_t c = 0; c < cin; c += kLanes) {
         const __mmask16 k = Full ? 0xFFFF : tail_mask(cin - c);
-        __m512 d[4][4], e[4][4];
-        for (int r = 0; r < 4; ++r)
-          for (int q = 0; q < 4; ++q) d[r][q] = _mm512_maskz_loadu_ps(k, src + (r * gw + q) * cin + c);
-        kernels::winograd_input_f23(d, e);
-        for (int i = 0; i < 4; ++i)
-          for (int j = 0; j < 4; ++j)
-            _mm512_mask_storeu_ps(u + (4 * i + j) * su + t * cin + c, k, e[i][j]);
+        __m512 d[A][A], e[A][A];
+        for (int r = 0; r < A; ++r) {
+          Strided in{src + r * gw * cin + c, cin};
+          for (int q = 0; q < A; ++q) d[r][q] = _mm512_maskz_loadu_ps(k, in.next());
+        }
+        kernels::winograd_input<WF>(d, e);
+        Strided out{u + t * cin + c, su};
+        for (int i = 0; i < A; ++i)
+          for (int j = 0; j < A; ++j)
+            _mm512_mask_storeu_ps(const_cast<float*>(out.next()), k, e[i][j]);
       }
     }
 }
@@ -150,7 +172,7 @@ void products(const float* u, int64_t su, const float* v, const Geometry& g, int
   const int fv = g.fout % 32 == 0 ? 2 : 1;
   const int64_t runs = (ntb + max_run(fv) - 1) / max_run(fv);
   const int64_t base = ntb / runs, longer = ntb % runs;
-  for (int xi = 0; xi < kXi; ++xi)
+  for (int xi = 0; xi < g.xi(); ++xi)
     for (int64_t fb = 0; fb < g.fout; fb += fv * kLanes)
       for (int64_t k = 0, t = 0; k < runs; ++k) {
         const int p = static_cast<int>(base + (k < longer));
@@ -161,23 +183,26 @@ void products(const float* u, int64_t su, const float* v, const Geometry& g, int
 }
 
 // The band's 2x2 output tiles from M into y (the image's NHWC output).
+template <class WF>
 void output_tiles(const float* m, int64_t sm, const Geometry& g, int64_t r0, int64_t r1,
                   float* y) {
+  constexpr int A = WF::kIn, M = WF::kOut;
   const int64_t F = g.fout;
   for (int64_t ty = r0; ty < r1; ++ty)
     for (int64_t tx = 0; tx < g.tw(); ++tx) {
       const int64_t t = (ty - r0) * g.tw() + tx;
-      const bool rows2 = 2 * ty + 1 < g.oh, cols2 = 2 * tx + 1 < g.ow;
-      float* dst = y + (2 * ty * g.ow + 2 * tx) * F;
+      // The tile's pixels inside the output (edge tiles are cut).
+      const int rows = static_cast<int>(std::min<int64_t>(M, g.oh - M * ty));
+      const int cols = static_cast<int>(std::min<int64_t>(M, g.ow - M * tx));
+      float* dst = y + (M * ty * g.ow + M * tx) * F;
       for (int64_t f = 0; f < F; f += kLanes) {
-        __m512 p[4][4], o[2][2];
-        for (int i = 0; i < 4; ++i)
-          for (int j = 0; j < 4; ++j) p[i][j] = _mm512_loadu_ps(m + (4 * i + j) * sm + t * F + f);
-        kernels::winograd_output_f23(p, o);
-        _mm512_storeu_ps(dst + f, o[0][0]);
-        if (cols2) _mm512_storeu_ps(dst + F + f, o[0][1]);
-        if (rows2) _mm512_storeu_ps(dst + g.ow * F + f, o[1][0]);
-        if (rows2 && cols2) _mm512_storeu_ps(dst + (g.ow + 1) * F + f, o[1][1]);
+        __m512 p[A][A], o[M][M];
+        Strided in{m + t * F + f, sm};
+        for (int i = 0; i < A; ++i)
+          for (int j = 0; j < A; ++j) p[i][j] = _mm512_loadu_ps(in.next());
+        kernels::winograd_output<WF>(p, o);
+        for (int i = 0; i < rows; ++i)
+          for (int j = 0; j < cols; ++j) _mm512_storeu_ps(dst + (i * g.ow + j) * F + f, o[i][j]);
       }
     }
 }
@@ -185,36 +210,44 @@ void output_tiles(const float* m, int64_t sm, const Geometry& g, int64_t r0, int
 // V[xi][c][f] from k [3][3][cin][fout], 16 (c, f) pairs a vector (fout is a
 // multiple of 16), split over the pool: a single thread would leave the
 // other idle for ~10% of a small image's convolution.
+template <class WF>
 std::vector<float> filter_tiles(const float* k, int64_t cin, int64_t fout) {
+  constexpr int A = WF::kIn;
   const int64_t cf = cin * fout;
-  std::vector<float> v(kXi * cf);
+  std::vector<float> v(A * A * cf);
   parallel_for(cf / kLanes, 16, [&](int64_t b0, int64_t b1) {
     for (int64_t i = b0 * kLanes; i < b1 * kLanes; i += kLanes) {
-      __m512 a[3][3], b[4][4];
+      __m512 a[3][3], b[A][A];
       for (int r = 0; r < 3; ++r)
         for (int q = 0; q < 3; ++q) a[r][q] = _mm512_loadu_ps(k + (r * 3 + q) * cf + i);
-      kernels::winograd_filter_f23(a, b);
-      for (int r = 0; r < 4; ++r)
-        for (int q = 0; q < 4; ++q) _mm512_storeu_ps(v.data() + (r * 4 + q) * cf + i, b[r][q]);
+      kernels::winograd_filter<WF>(a, b);
+      for (int r = 0; r < A; ++r)
+        for (int q = 0; q < A; ++q) _mm512_storeu_ps(v.data() + (r * A + q) * cf + i, b[r][q]);
     }
   });
   return v;
 }
 
+template <class WF>
+void transform_input(const Geometry& g, int64_t r0, int64_t r1, int64_t su, Scratch& s) {
+  if (g.cin % kLanes == 0)
+    input_tiles<WF, true>(s.grid.data(), g, r0, r1, su, s.u.data());
+  else
+    input_tiles<WF, false>(s.grid.data(), g, r0, r1, su, s.u.data());
+}
+
+template <class WF>
 void one_image(const float* img, const float* v, const Geometry& g, Scratch& s, float* y) {
   fill_grid(img, g, s.grid);
   const int64_t rows = band_rows(g), most = rows * g.tw();
   const int64_t su = xi_stride(most * g.cin), sm = xi_stride(most * g.fout);
-  s.u.resize(kXi * su);
-  s.m.resize(kXi * sm);
+  s.u.resize(g.xi() * su);
+  s.m.resize(g.xi() * sm);
   for (int64_t r0 = 0; r0 < g.th(); r0 += rows) {
     const int64_t r1 = std::min(r0 + rows, g.th());
-    if (g.cin % kLanes == 0)
-      input_tiles<true>(s.grid.data(), g, r0, r1, su, s.u.data());
-    else
-      input_tiles<false>(s.grid.data(), g, r0, r1, su, s.u.data());
+    transform_input<WF>(g, r0, r1, su, s);
     products(s.u.data(), su, v, g, (r1 - r0) * g.tw(), sm, s.m.data());
-    output_tiles(s.m.data(), sm, g, r0, r1, y);
+    output_tiles<WF>(s.m.data(), sm, g, r0, r1, y);
   }
 }
 
@@ -222,23 +255,26 @@ void one_image(const float* img, const float* v, const Geometry& g, Scratch& s, 
 
 // Z[xi][t][f] = A dY_t A^T (xi sz floats apart) for the band's tiles; dY's
 // pixels past the output's edge are zero.
+template <class WF>
 void grad_tiles(const float* dy, const Geometry& g, int64_t r0, int64_t r1, int64_t sz, float* z) {
+  constexpr int A = WF::kIn, M = WF::kOut;
   const int64_t F = g.fout;
   for (int64_t ty = r0; ty < r1; ++ty)
     for (int64_t tx = 0; tx < g.tw(); ++tx) {
       const int64_t t = (ty - r0) * g.tw() + tx;
-      const bool rows2 = 2 * ty + 1 < g.oh, cols2 = 2 * tx + 1 < g.ow;
-      const float* src = dy + (2 * ty * g.ow + 2 * tx) * F;
+      const int64_t rows = std::min<int64_t>(M, g.oh - M * ty);
+      const int64_t cols = std::min<int64_t>(M, g.ow - M * tx);
+      const float* src = dy + (M * ty * g.ow + M * tx) * F;
       for (int64_t f = 0; f < F; f += kLanes) {
-        const __m512 zero = _mm512_setzero_ps();
-        __m512 d[2][2], o[4][4];
-        d[0][0] = _mm512_loadu_ps(src + f);
-        d[0][1] = cols2 ? _mm512_loadu_ps(src + F + f) : zero;
-        d[1][0] = rows2 ? _mm512_loadu_ps(src + g.ow * F + f) : zero;
-        d[1][1] = rows2 && cols2 ? _mm512_loadu_ps(src + (g.ow + 1) * F + f) : zero;
-        kernels::winograd_output_grad_f23(d, o);
-        for (int i = 0; i < 4; ++i)
-          for (int j = 0; j < 4; ++j) _mm512_storeu_ps(z + (4 * i + j) * sz + t * F + f, o[i][j]);
+        __m512 d[M][M], o[A][A];
+        for (int i = 0; i < M; ++i)
+          for (int j = 0; j < M; ++j)
+            d[i][j] = i < rows && j < cols ? _mm512_loadu_ps(src + (i * g.ow + j) * F + f)
+                                           : _mm512_setzero_ps();
+        kernels::winograd_output_grad<WF>(d, o);
+        Strided out{z + t * F + f, sz};
+        for (int i = 0; i < A; ++i)
+          for (int j = 0; j < A; ++j) _mm512_storeu_ps(const_cast<float*>(out.next()), o[i][j]);
       }
     }
 }
@@ -287,7 +323,7 @@ DvBlock dv_kernel(int fv, int cb) {
 void dv_products(const float* u, int64_t su, const float* z, int64_t sz, const Geometry& g,
                  int64_t ntb, float* dv) {
   const int fv = g.fout % 32 == 0 ? 2 : 1;
-  for (int xi = 0; xi < kXi; ++xi)
+  for (int xi = 0; xi < g.xi(); ++xi)
     for (int64_t c0 = 0; c0 < g.cin; c0 += max_run(fv)) {
       const int cb = static_cast<int>(std::min<int64_t>(max_run(fv), g.cin - c0));
       for (int64_t fb = 0; fb < g.fout; fb += fv * kLanes)
@@ -296,31 +332,31 @@ void dv_products(const float* u, int64_t su, const float* z, int64_t sz, const G
     }
 }
 
+template <class WF>
 void dv_image(const float* img, const float* dy, const Geometry& g, Scratch& s, float* dv) {
   fill_grid(img, g, s.grid);
   const int64_t rows = band_rows(g), most = rows * g.tw();
   const int64_t su = xi_stride(most * g.cin), sz = xi_stride(most * g.fout);
-  s.u.resize(kXi * su);
-  s.m.resize(kXi * sz);
+  s.u.resize(g.xi() * su);
+  s.m.resize(g.xi() * sz);
   for (int64_t r0 = 0; r0 < g.th(); r0 += rows) {
     const int64_t r1 = std::min(r0 + rows, g.th());
-    if (g.cin % kLanes == 0)
-      input_tiles<true>(s.grid.data(), g, r0, r1, su, s.u.data());
-    else
-      input_tiles<false>(s.grid.data(), g, r0, r1, su, s.u.data());
-    grad_tiles(dy, g, r0, r1, sz, s.m.data());
+    transform_input<WF>(g, r0, r1, su, s);
+    grad_tiles<WF>(dy, g, r0, r1, sz, s.m.data());
     dv_products(s.u.data(), su, s.m.data(), sz, g, (r1 - r0) * g.tw(), dv);
   }
 }
 
 // dw [3][3][cin][fout] = G^T dV G per channel pair, 16 pairs a vector.
+template <class WF>
 void filter_grads(const float* dv, int64_t cin, int64_t fout, float* dw) {
+  constexpr int A = WF::kIn;
   const int64_t cf = cin * fout;
   for (int64_t i = 0; i < cf; i += kLanes) {
-    __m512 a[4][4], b[3][3];
-    for (int r = 0; r < 4; ++r)
-      for (int q = 0; q < 4; ++q) a[r][q] = _mm512_loadu_ps(dv + (r * 4 + q) * cf + i);
-    kernels::winograd_filter_grad_f23(a, b);
+    __m512 a[A][A], b[3][3];
+    for (int r = 0; r < A; ++r)
+      for (int q = 0; q < A; ++q) a[r][q] = _mm512_loadu_ps(dv + (r * A + q) * cf + i);
+    kernels::winograd_filter_grad<WF>(a, b);
     for (int r = 0; r < 3; ++r)
       for (int q = 0; q < 3; ++q) _mm512_storeu_ps(dw + (r * 3 + q) * cf + i, b[r][q]);
   }
@@ -332,36 +368,36 @@ bool winograd_applies(int64_t kh, int64_t kw, int64_t cin, int64_t fout, int64_t
                       int64_t left) {
   // With 16 channels each way the transforms cost what the products save
   // (measured equal to the direct kernel); fewer input channels lose.
-  return kh == 3 && kw == 3 && cin >= 16 && cin * fout >= 512 && fout % kLanes == 0 &&
+  return kh == 3 && kw == 3 && cin >= 16 && cin * fout >= 256 && fout % kLanes == 0 &&
          top >= 0 && left >= 0;
 }
 
-void conv3x3_winograd(const float* x, int64_t n, int64_t h, int64_t w, int64_t cin, int64_t top,
-                      int64_t left, const float* k, int64_t fout, int64_t oh, int64_t ow,
-                      float* y) {
-  if (n == 0 || oh == 0 || ow == 0) return;  // no output to write
-  const Geometry g{h, w, cin, top, left, oh, ow, fout};
-  const std::vector<float> v = filter_tiles(k, cin, fout);
+namespace {
+
+// F(4x4, 3x3) where the image gives each thread's products runs of tiles
+// long enough; F(2x2, 3x3) for small images (8x8 is 4 tiles of 4x4).
+bool large_tiles(int64_t oh, int64_t ow) { return oh >= 12 && ow >= 12; }
+
+template <class WF>
+void forward(const float* x, int64_t n, const Geometry& g, const float* k, float* y) {
+  const std::vector<float> v = filter_tiles<WF>(k, g.cin, g.fout);
   parallel_for(n, 1, [&](int64_t n0, int64_t n1) {
     Scratch s;
     for (int64_t i = n0; i < n1; ++i)
-      one_image(x + i * h * w * cin, v.data(), g, s, y + i * oh * ow * fout);
+      one_image<WF>(x + i * g.h * g.w * g.cin, v.data(), g, s, y + i * g.oh * g.ow * g.fout);
   });
 }
 
-void conv3x3_winograd_dw(const float* x, const float* dy, int64_t n, int64_t h, int64_t w,
-                         int64_t cin, int64_t top, int64_t left, int64_t fout, int64_t oh,
-                         int64_t ow, float* dw) {
-  const int64_t cf = cin * fout;
-  if (n == 0 || oh == 0 || ow == 0) return (void)std::fill(dw, dw + 9 * cf, 0.0f);
-  const Geometry g{h, w, cin, top, left, oh, ow, fout};
+template <class WF>
+void kernel_grad(const float* x, const float* dy, int64_t n, const Geometry& g, float* dw) {
+  const int64_t cf = g.cin * g.fout;
   std::vector<std::pair<int64_t, std::vector<float>>> partials;  // (first image, dV)
   std::mutex mu;
   parallel_for(n, 1, [&](int64_t n0, int64_t n1) {
     Scratch s;
-    std::vector<float> dv(kXi * cf, 0.0f);
+    std::vector<float> dv(g.xi() * cf, 0.0f);
     for (int64_t i = n0; i < n1; ++i)
-      dv_image(x + i * h * w * cin, dy + i * oh * ow * fout, g, s, dv.data());
+      dv_image<WF>(x + i * g.h * g.w * g.cin, dy + i * g.oh * g.ow * g.fout, g, s, dv.data());
     std::lock_guard<std::mutex> lock(mu);
     partials.emplace_back(n0, std::move(dv));
   });
@@ -371,8 +407,28 @@ void conv3x3_winograd_dw(const float* x, const float* dy, int64_t n, int64_t h, 
             [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<float>& dv = partials[0].second;
   for (size_t p = 1; p < partials.size(); ++p)
-    for (int64_t i = 0; i < kXi * cf; ++i) dv[i] += partials[p].second[i];
-  filter_grads(dv.data(), cin, fout, dw);
+    for (int64_t i = 0; i < g.xi() * cf; ++i) dv[i] += partials[p].second[i];
+  filter_grads<WF>(dv.data(), g.cin, g.fout, dw);
+}
+
+}  // namespace
+
+void conv3x3_winograd(const float* x, int64_t n, int64_t h, int64_t w, int64_t cin, int64_t top,
+                      int64_t left, const float* k, int64_t fout, int64_t oh, int64_t ow,
+                      float* y) {
+  if (n == 0 || oh == 0 || ow == 0) return;  // no output to write
+  if (large_tiles(oh, ow))
+    return forward<WinogradF43>(x, n, {h, w, cin, top, left, oh, ow, fout, 4}, k, y);
+  forward<WinogradF23>(x, n, {h, w, cin, top, left, oh, ow, fout, 2}, k, y);
+}
+
+void conv3x3_winograd_dw(const float* x, const float* dy, int64_t n, int64_t h, int64_t w,
+                         int64_t cin, int64_t top, int64_t left, int64_t fout, int64_t oh,
+                         int64_t ow, float* dw) {
+  if (n == 0 || oh == 0 || ow == 0) return (void)std::fill(dw, dw + 9 * cin * fout, 0.0f);
+  if (large_tiles(oh, ow))
+    return kernel_grad<WinogradF43>(x, dy, n, {h, w, cin, top, left, oh, ow, fout, 4}, dw);
+  kernel_grad<WinogradF23>(x, dy, n, {h, w, cin, top, left, oh, ow, fout, 2}, dw);
 }
 
 #else  // no AVX-512: never chosen
