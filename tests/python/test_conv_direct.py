@@ -65,6 +65,9 @@ CASES = [
     # outputs of 12+ pixels each way take F(4x4, 3x3): cut edge tiles
     ((2, 15, 17, 32), (3, 3, 32, 32), (1, 1), "same", (1, 1)),
     ((2, 16, 18, 24), (3, 3, 24, 32), (1, 1), "valid", (1, 1)),
+    # small images' tiles pooled into one band: a full group of 7 and a rest
+    ((9, 8, 8, 32), (3, 3, 32, 32), (1, 1), "same", (1, 1)),
+    ((5, 6, 7, 16), (3, 3, 16, 16), (1, 1), "valid", (1, 1)),
     ((2, 8, 8, 32), (3, 3, 32, 32), (1, 1), "same", (2, 2)),  # dilated: direct
     # im2col path: one image, channels that are no multiple of 8 / 16, strides
     ((1, 8, 8, 16), (3, 3, 16, 16), (1, 1), "same", (1, 1)),

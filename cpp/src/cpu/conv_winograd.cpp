@@ -228,27 +228,57 @@ std::vector<float> filter_tiles(const float* k, int64_t cin, int64_t fout) {
   return v;
 }
 
+// Tiles of U from the grid (tile rows r0..r1) after tile t0 of the band.
 template <class WF>
-void transform_input(const Geometry& g, int64_t r0, int64_t r1, int64_t su, Scratch& s) {
+void transform_input(const Geometry& g, int64_t r0, int64_t r1, int64_t su, int64_t t0,
+                     Scratch& s) {
+  float* u = s.u.data() + t0 * g.cin;
   if (g.cin % kLanes == 0)
-    input_tiles<WF, true>(s.grid.data(), g, r0, r1, su, s.u.data());
+    input_tiles<WF, true>(s.grid.data(), g, r0, r1, su, u);
   else
-    input_tiles<WF, false>(s.grid.data(), g, r0, r1, su, s.u.data());
+    input_tiles<WF, false>(s.grid.data(), g, r0, r1, su, u);
 }
 
-template <class WF>
-void one_image(const float* img, const float* v, const Geometry& g, Scratch& s, float* y) {
-  fill_grid(img, g, s.grid);
-  const int64_t rows = band_rows(g), most = rows * g.tw();
-  const int64_t su = xi_stride(most * g.cin), sm = xi_stride(most * g.fout);
+// Images per group: a small image's tiles are pooled with the next images'
+// into one band (8x8 in 4x4 tiles is 4 tiles; 7 images give the products
+// runs of 14), a large image is cut into bands instead.
+int64_t group_size(const Geometry& g) {
+  const int64_t tiles = g.th() * g.tw();
+  return band_rows(g) < g.th() ? 1 : std::max<int64_t>(1, 28 / tiles);
+}
+
+// Calls fn(band tiles, r0, r1) for each band of `count` images (count > 1:
+// whole images pooled, r0..r1 all tile rows), with U and M (or Z) sized.
+template <class Fn>
+void for_bands(const Geometry& g, int64_t count, Scratch& s, int64_t& su, int64_t& sm, Fn&& fn) {
+  const int64_t rows = band_rows(g);
+  const int64_t most = count > 1 ? count * g.th() * g.tw() : rows * g.tw();
+  su = xi_stride(most * g.cin);
+  sm = xi_stride(most * g.fout);
   s.u.resize(g.xi() * su);
   s.m.resize(g.xi() * sm);
+  if (count > 1) return fn(most, int64_t{0}, g.th());
   for (int64_t r0 = 0; r0 < g.th(); r0 += rows) {
     const int64_t r1 = std::min(r0 + rows, g.th());
-    transform_input<WF>(g, r0, r1, su, s);
-    products(s.u.data(), su, v, g, (r1 - r0) * g.tw(), sm, s.m.data());
-    output_tiles<WF>(s.m.data(), sm, g, r0, r1, y);
+    fn((r1 - r0) * g.tw(), r0, r1);
   }
+}
+
+// y of `count` images (count > 1 only for whole-image bands).
+template <class WF>
+void image_group(const float* x, int64_t count, const float* v, const Geometry& g, Scratch& s,
+                 float* y) {
+  const int64_t in = g.h * g.w * g.cin, out = g.oh * g.ow * g.fout, tpi = g.th() * g.tw();
+  int64_t su, sm;
+  for_bands(g, count, s, su, sm, [&](int64_t ntb, int64_t r0, int64_t r1) {
+    for (int64_t k = 0; k < count; ++k) {
+      fill_grid(x + k * in, g, s.grid);
+      transform_input<WF>(g, r0, r1, su, k * tpi, s);
+    }
+    products(s.u.data(), su, v, g, ntb, sm, s.m.data());
+    for (int64_t k = 0; k < count; ++k)
+      output_tiles<WF>(s.m.data() + k * tpi * g.fout, sm, g, r0, r1, y + k * out);
+  });
 }
 
 // ---- dw: the same algorithm backwards -------------------------------------
@@ -332,19 +362,20 @@ void dv_products(const float* u, int64_t su, const float* z, int64_t sz, const G
     }
 }
 
+// dV += the sums of `count` images (count > 1 only for whole-image bands).
 template <class WF>
-void dv_image(const float* img, const float* dy, const Geometry& g, Scratch& s, float* dv) {
-  fill_grid(img, g, s.grid);
-  const int64_t rows = band_rows(g), most = rows * g.tw();
-  const int64_t su = xi_stride(most * g.cin), sz = xi_stride(most * g.fout);
-  s.u.resize(g.xi() * su);
-  s.m.resize(g.xi() * sz);
-  for (int64_t r0 = 0; r0 < g.th(); r0 += rows) {
-    const int64_t r1 = std::min(r0 + rows, g.th());
-    transform_input<WF>(g, r0, r1, su, s);
-    grad_tiles<WF>(dy, g, r0, r1, sz, s.m.data());
-    dv_products(s.u.data(), su, s.m.data(), sz, g, (r1 - r0) * g.tw(), dv);
-  }
+void dv_group(const float* x, const float* dy, int64_t count, const Geometry& g, Scratch& s,
+              float* dv) {
+  const int64_t in = g.h * g.w * g.cin, out = g.oh * g.ow * g.fout, tpi = g.th() * g.tw();
+  int64_t su, sz;
+  for_bands(g, count, s, su, sz, [&](int64_t ntb, int64_t r0, int64_t r1) {
+    for (int64_t k = 0; k < count; ++k) {
+      fill_grid(x + k * in, g, s.grid);
+      transform_input<WF>(g, r0, r1, su, k * tpi, s);
+      grad_tiles<WF>(dy + k * out, g, r0, r1, sz, s.m.data() + k * tpi * g.fout);
+    }
+    dv_products(s.u.data(), su, s.m.data(), sz, g, ntb, dv);
+  });
 }
 
 // dw [3][3][cin][fout] = G^T dV G per channel pair, 16 pairs a vector.
@@ -374,17 +405,21 @@ bool winograd_applies(int64_t kh, int64_t kw, int64_t cin, int64_t fout, int64_t
 
 namespace {
 
-// F(4x4, 3x3) where the image gives each thread's products runs of tiles
-// long enough; F(2x2, 3x3) for small images (8x8 is 4 tiles of 4x4).
-bool large_tiles(int64_t oh, int64_t ow) { return oh >= 12 && ow >= 12; }
+// F(4x4, 3x3) where its tiles need fewer products than F(2x2, 3x3)'s (edge
+// tiles partly compute padding); on a tie the more exact F(2x2, 3x3).
+bool large_tiles(int64_t oh, int64_t ow) {
+  auto tiles = [](int64_t n, int64_t m) { return (n + m - 1) / m; };
+  return tiles(oh, 4) * tiles(ow, 4) * 36 < tiles(oh, 2) * tiles(ow, 2) * 16;
+}
 
 template <class WF>
 void forward(const float* x, int64_t n, const Geometry& g, const float* k, float* y) {
   const std::vector<float> v = filter_tiles<WF>(k, g.cin, g.fout);
   parallel_for(n, 1, [&](int64_t n0, int64_t n1) {
     Scratch s;
-    for (int64_t i = n0; i < n1; ++i)
-      one_image<WF>(x + i * g.h * g.w * g.cin, v.data(), g, s, y + i * g.oh * g.ow * g.fout);
+    for (int64_t i = n0, step = group_size(g); i < n1; i += step)
+      image_group<WF>(x + i * g.h * g.w * g.cin, std::min(step, n1 - i), v.data(), g, s,
+                      y + i * g.oh * g.ow * g.fout);
   });
 }
 
@@ -396,8 +431,9 @@ void kernel_grad(const float* x, const float* dy, int64_t n, const Geometry& g, 
   parallel_for(n, 1, [&](int64_t n0, int64_t n1) {
     Scratch s;
     std::vector<float> dv(g.xi() * cf, 0.0f);
-    for (int64_t i = n0; i < n1; ++i)
-      dv_image<WF>(x + i * g.h * g.w * g.cin, dy + i * g.oh * g.ow * g.fout, g, s, dv.data());
+    for (int64_t i = n0, step = group_size(g); i < n1; i += step)
+      dv_group<WF>(x + i * g.h * g.w * g.cin, dy + i * g.oh * g.ow * g.fout,
+                   std::min(step, n1 - i), g, s, dv.data());
     std::lock_guard<std::mutex> lock(mu);
     partials.emplace_back(n0, std::move(dv));
   });
