@@ -1,4 +1,5 @@
 // Direct stride-1 convolution, forward and both gradients, for float32 NHWC.
+// 3x3 windows with 16+ channels are handed to Winograd (conv_winograd.cpp).
 //
 // Forward (and dx, which is the forward convolution of the zero-padded dy with
 // the flipped, transposed kernel) works on one zero-padded image at a time,
@@ -212,7 +213,8 @@ bool applies(const Tensor& x, const Window2d& g) {
 
 // ---- forward ---------------------------------------------------------------
 
-// 3x3 undilated windows with enough channels go through Winograd F(2x2, 3x3).
+// 3x3 undilated windows with enough channels go through Winograd
+// (conv_winograd.cpp).
 bool winograd(const Window2d& g, int64_t cin, int64_t fout, int64_t top, int64_t left) {
   return g.dh == 1 && g.dw == 1 && winograd_applies(g.kh, g.kw, cin, fout, top, left);
 }

@@ -1,6 +1,7 @@
 #pragma once
-// Winograd F(2x2, 3x3) float32 convolution for 3x3, stride-1, undilated
-// windows over NHWC images: 2.25x fewer multiply-adds than the direct sum.
+// Winograd F(4x4, 3x3) / F(2x2, 3x3) float32 convolution for 3x3, stride-1,
+// undilated windows over NHWC images: 4x / 2.25x fewer multiply-adds than the
+// direct sum.
 // The direct convolution (conv_direct.cpp) calls it for the forward pass, for
 // dx (the same convolution of the padded dy) and for dw.
 #include <cstdint>
