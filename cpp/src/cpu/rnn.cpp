@@ -252,7 +252,8 @@ void backward_rows(const RnnArgs& a, int64_t b0, int64_t b1, const T* dout, cons
     }
     for (int64_t r = 0; r < nb; ++r) {
       const int64_t b = b0 + r;
-      std::memcpy(drec + (b * T_ + s) * GU, dz.data() + r * GU, GU * sizeof(T));
+      // drec may be dxw itself (the op passes one buffer when they agree).
+      if (drec != dxw) std::memcpy(drec + (b * T_ + s) * GU, dz.data() + r * GU, GU * sizeof(T));
       if (live[r]) std::memcpy(dh.data() + r * U, dnext.data() + r * U, U * sizeof(T));
     }
   }

@@ -71,7 +71,12 @@ std::vector<Tensor> rnn(const std::string& cell_name, const Tensor& x_in, const 
                [args, uk, rb, h0, c0, mask, act, cst, hprev, rec_h](const Tensor& g) {
     const int64_t B = args.B, T = args.T, U = args.U, GU = args.G * args.U;
     Device dev = g.device();
-    Tensor dxw = empty({B, T, GU}, g.dtype(), dev), drec = empty({B, T, GU}, g.dtype(), dev);
+    // LSTM and SimpleRNN gates see x and h_prev alike, so the gradient for
+    // the recurrent kernel is dxw itself, row for row unless the sequence
+    // runs backwards: one buffer, and one write of it per step saved.
+    const bool same = args.cell != Cell::GRU && !args.go_backwards;
+    Tensor dxw = empty({B, T, GU}, g.dtype(), dev);
+    Tensor drec = same ? dxw : empty({B, T, GU}, g.dtype(), dev);
     Tensor dh0 = empty({B, U}, g.dtype(), dev), dc0 = empty({B, U}, g.dtype(), dev);
     nn_backend(dev, "rnn").rnn_backward(args, contiguous(g), detach(uk), act, cst, hprev, rec_h,
                                         c0.defined() ? detach(c0) : Tensor(), mask, dxw, drec, dh0, dc0);
