@@ -53,11 +53,18 @@ std::vector<Tensor> rnn(const std::string& cell_name, const Tensor& x_in, const 
     throw ValueError(op_err("rnn", "a recurrent bias is only used by GRU with reset_after=True"));
   }
   const Dtype dt = x_in.dtype();
+  // LSTM and SimpleRNN add x @ W and h @ U before any gate math, so their
+  // bias joins the per-step recurrent bias (added to each step's small
+  // product, in cache) instead of a pass over all B x T x G*U of xw; its
+  // gradient is then the recurrent bias's. GRU's reset gate multiplies only
+  // the recurrent part, so its input bias stays with xw.
+  const bool bias_in_steps = bias.defined() && cell != Cell::GRU;
   Tensor xw = matmul(x_in, cast(kernel, dt));
-  if (bias.defined()) xw = add(xw, cast(bias, dt));
+  if (bias.defined() && !bias_in_steps) xw = add(xw, cast(bias, dt));
   xw = contiguous(xw);
   Tensor uk = contiguous(cast(rkernel, dt));
-  Tensor rb = rbias.defined() ? contiguous(cast(rbias, dt)) : Tensor();
+  const Tensor& step_bias = bias_in_steps ? bias : rbias;
+  Tensor rb = step_bias.defined() ? contiguous(cast(step_bias, dt)) : Tensor();
   Tensor h0 = h0_in.defined() ? contiguous(cast(h0_in, dt)) : Tensor();
   Tensor c0 = c0_in.defined() ? contiguous(cast(c0_in, dt)) : Tensor();
   Tensor mask = mask_in.defined() ? contiguous(cast(detach(mask_in), dt)) : Tensor();
