@@ -98,8 +98,8 @@ struct Geometry {
 // Tile rows per band: U and M of a band within ~512 KB (half a core's L2).
 int64_t band_rows(const Geometry& g) {
   const int64_t per_row = g.tw() * g.xi() * (g.cin + g.fout);
-  // Smaller bands (down to L1 size) measured the same: the products are
-  // bound by their broadcasts, not by where U and M sit.
+  // Smaller bands (down to L1 size) measured the same with F(2x2): the
+  // products are bound by their broadcasts, not by where U and M sit.
   return std::clamp<int64_t>((int64_t{128} << 10) / per_row, 1, g.th());
 }
 
@@ -133,8 +133,8 @@ struct Strided {
 
 __mmask16 tail_mask(int64_t left) { return left >= kLanes ? 0xFFFF : (1u << left) - 1; }
 
-// Floats between the 16 products' matrices of a band: one cache line more
-// than the rows need, so a tile's 16 values fall in different L1 sets (a
+// Floats between the (m+2)^2 products' matrices of a band: one cache line
+// more than the rows need, so a tile's values fall in different L1 sets (a
 // multiple of 4 KB apart they would all compete for one).
 int64_t xi_stride(int64_t rows) { return (rows + kLanes - 1) / kLanes * kLanes + kLanes; }
 
@@ -182,7 +182,7 @@ void products(const float* u, int64_t su, const float* v, const Geometry& g, int
       }
 }
 
-// The band's 2x2 output tiles from M into y (the image's NHWC output).
+// The band's m x m output tiles from M into y (the image's NHWC output).
 template <class WF>
 void output_tiles(const float* m, int64_t sm, const Geometry& g, int64_t r0, int64_t r1,
                   float* y) {
