@@ -25,7 +25,7 @@
 #include "lamina/threads.h"
 
 #if defined(__AVX512F__)
-#include <immintrin.h>
+#include "cpu/conv_tiles.h"
 #endif
 
 namespace lamina::cpu {
@@ -34,7 +34,7 @@ namespace lamina::cpu {
 
 namespace {
 
-constexpr int kLanes = 16;
+using conv_tiles::kLanes;
 
 // P pixels x FV*16 output channels of one run into out (NHWC, at the run's
 // first pixel and channel). a: the planes at the run's first pixel; toff: tap
@@ -71,9 +71,8 @@ void run_tile(const float* a, int64_t qs, int64_t cin, const int64_t* toff, int 
 using RunTile = void (*)(const float*, int64_t, int64_t, const int64_t*, int, const float*,
                          int64_t, float*);
 
-// Register blocking by output channels: runs of up to 28 / FV pixels keep
-// P x FV accumulators in ~28 of the 32 vector registers.
-constexpr int max_run(int fv) { return 28 / fv; }
+// Register blocking by output channels: runs of up to max_run(FV) pixels.
+using conv_tiles::max_run;
 
 template <int FV, int... I>
 constexpr std::array<RunTile, sizeof...(I)> run_tiles(std::integer_sequence<int, I...>) {
@@ -261,36 +260,6 @@ void backward_input(const float* gy, const float* w, const Window2d& g, int64_t 
 
 // ---- dw ---------------------------------------------------------------------
 
-// part[(t, c0 + k), fb + v*16] += sum over pixels of x-tap(c0 + k) * dy(fb + v*16).
-template <int CB, int FV>
-void dw_block(const float* xp, int64_t wp, int64_t C, int64_t toff, const float* dy, int64_t oh,
-              int64_t ow, int64_t F, float* part) {
-  __m512 acc[CB][FV];
-#pragma GCC unroll 16
-  for (int k = 0; k < CB; ++k)
-#pragma GCC unroll 4
-    for (int v = 0; v < FV; ++v) acc[k][v] = _mm512_loadu_ps(part + k * F + v * kLanes);
-  for (int64_t oy = 0; oy < oh; ++oy) {
-    const float* xr = xp + (oy * wp + toff) * C;
-    const float* dr = dy + oy * ow * F;
-    for (int64_t ox = 0; ox < ow; ++ox, xr += C, dr += F) {
-      __m512 dv[FV];
-#pragma GCC unroll 4
-      for (int v = 0; v < FV; ++v) dv[v] = _mm512_loadu_ps(dr + v * kLanes);
-#pragma GCC unroll 16
-      for (int k = 0; k < CB; ++k) {
-        __m512 b = _mm512_set1_ps(xr[k]);
-#pragma GCC unroll 4
-        for (int v = 0; v < FV; ++v) acc[k][v] = _mm512_fmadd_ps(b, dv[v], acc[k][v]);
-      }
-    }
-  }
-#pragma GCC unroll 16
-  for (int k = 0; k < CB; ++k)
-#pragma GCC unroll 4
-    for (int v = 0; v < FV; ++v) _mm512_storeu_ps(part + k * F + v * kLanes, acc[k][v]);
-}
-
 template <int CB, int FV>
 void backward_kernel(const float* x, const float* gy, const Window2d& g, int64_t F, float* dw) {
   const int64_t hp = g.oh + span(g.kh, g.dh) - 1, wp = g.ow + span(g.kw, g.dw) - 1;
@@ -309,8 +278,8 @@ void backward_kernel(const float* x, const float* gy, const Window2d& g, int64_t
       for (size_t t = 0; t < toff.size(); ++t)
         for (int64_t c0 = 0; c0 < g.c; c0 += CB)
           for (int64_t fb = 0; fb < F; fb += FV * kLanes)
-            dw_block<CB, FV>(xp.data() + c0, wp, g.c, toff[t], dy + fb, g.oh, g.ow, F,
-                             part.data() + (t * g.c + c0) * F + fb);
+            conv_tiles::outer_sums<CB, FV>(xp.data() + c0, wp, g.c, toff[t], dy + fb, g.oh,
+                                           g.ow, F, part.data() + (t * g.c + c0) * F + fb);
     }
     std::lock_guard<std::mutex> lock(mu);
     partials.emplace_back(n0, std::move(part));

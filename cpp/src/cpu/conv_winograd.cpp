@@ -27,7 +27,7 @@
 #include "lamina/threads.h"
 
 #if defined(__AVX512F__)
-#include <immintrin.h>
+#include "cpu/conv_tiles.h"
 #endif
 
 namespace lamina::cpu {
@@ -36,7 +36,7 @@ namespace lamina::cpu {
 
 namespace {
 
-constexpr int kLanes = 16;
+using conv_tiles::kLanes;
 using kernels::WinogradF23;
 using kernels::WinogradF43;
 
@@ -68,9 +68,8 @@ void gemm_tile(const float* u, int64_t cin, const float* v, int64_t fout, float*
 
 using GemmTile = void (*)(const float*, int64_t, const float*, int64_t, float*);
 
-// Runs of up to 28 / FV tiles keep P x FV accumulators in 28 of the 32
-// vector registers, as in the direct kernel.
-constexpr int max_run(int fv) { return 28 / fv; }
+// Runs of up to max_run(FV) tiles, as in the direct kernel.
+using conv_tiles::max_run;
 
 template <int FV, int... I>
 constexpr std::array<GemmTile, sizeof...(I)> gemm_tiles(std::integer_sequence<int, I...>) {
@@ -309,37 +308,14 @@ void grad_tiles(const float* dy, const Geometry& g, int64_t r0, int64_t r1, int6
     }
 }
 
-// dv[k][f] += sum over ntb tiles of u[t][k] * z[t][f] for CB input channels
-// and FV vectors of output channels, the accumulators in registers.
-template <int CB, int FV>
-void dv_block(const float* u, int64_t cin, const float* z, int64_t fout, int64_t ntb, float* dv) {
-  __m512 acc[CB][FV];
-#pragma GCC unroll 32
-  for (int k = 0; k < CB; ++k)
-#pragma GCC unroll 4
-    for (int f = 0; f < FV; ++f) acc[k][f] = _mm512_loadu_ps(dv + k * fout + f * kLanes);
-  for (int64_t t = 0; t < ntb; ++t, u += cin, z += fout) {
-    __m512 zv[FV];
-#pragma GCC unroll 4
-    for (int f = 0; f < FV; ++f) zv[f] = _mm512_loadu_ps(z + f * kLanes);
-#pragma GCC unroll 32
-    for (int k = 0; k < CB; ++k) {
-      __m512 b = _mm512_set1_ps(u[k]);
-#pragma GCC unroll 4
-      for (int f = 0; f < FV; ++f) acc[k][f] = _mm512_fmadd_ps(b, zv[f], acc[k][f]);
-    }
-  }
-#pragma GCC unroll 32
-  for (int k = 0; k < CB; ++k)
-#pragma GCC unroll 4
-    for (int f = 0; f < FV; ++f) _mm512_storeu_ps(dv + k * fout + f * kLanes, acc[k][f]);
-}
-
-using DvBlock = void (*)(const float*, int64_t, const float*, int64_t, int64_t, float*);
+// dv[k][f] += sum over a band's tiles of u[t][k] * z[t][f]: the direct dw's
+// kernel over one row of ntb "pixels" (u's rows cin floats apart, z's fout).
+using DvBlock = void (*)(const float*, int64_t, int64_t, int64_t, const float*, int64_t, int64_t,
+                         int64_t, float*);
 
 template <int FV, int... I>
 constexpr std::array<DvBlock, sizeof...(I)> dv_blocks(std::integer_sequence<int, I...>) {
-  return {&dv_block<I + 1, FV>...};
+  return {&conv_tiles::outer_sums<I + 1, FV>...};
 }
 
 // The kernel for cb channels (1 <= cb <= max_run(fv)).
@@ -357,7 +333,7 @@ void dv_products(const float* u, int64_t su, const float* z, int64_t sz, const G
     for (int64_t c0 = 0; c0 < g.cin; c0 += max_run(fv)) {
       const int cb = static_cast<int>(std::min<int64_t>(max_run(fv), g.cin - c0));
       for (int64_t fb = 0; fb < g.fout; fb += fv * kLanes)
-        dv_kernel(fv, cb)(u + xi * su + c0, g.cin, z + xi * sz + fb, g.fout, ntb,
+        dv_kernel(fv, cb)(u + xi * su + c0, 0, g.cin, 0, z + xi * sz + fb, 1, ntb, g.fout,
                           dv + (xi * g.cin + c0) * g.fout + fb);
     }
 }
